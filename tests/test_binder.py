@@ -1,0 +1,53 @@
+"""L'environnement Binder reste cohérent avec requirements.txt."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _pins(path: Path) -> dict[str, str]:
+    pins = {}
+    for raw in path.read_text(encoding="utf-8").splitlines():
+        line = raw.split("#", 1)[0].strip()
+        if "==" in line and not line.startswith("-"):
+            name, version = line.split("==", 1)
+            pins[re.sub(r"[-_.]+", "-", name).lower()] = version.split("+", 1)[0].strip()
+    return pins
+
+
+def test_binder_pins_match_requirements():
+    main = _pins(ROOT / "requirements.txt")
+    binder = _pins(ROOT / "binder" / "requirements.txt")
+    assert binder, "binder/requirements.txt ne fixe aucune version"
+    mismatched = {name: (version, main.get(name)) for name, version in binder.items() if main.get(name) != version}
+    assert not mismatched, f"versions Binder différentes de requirements.txt : {mismatched}"
+
+
+def test_binder_has_cpu_torch_jupytext_and_the_package():
+    text = (ROOT / "binder" / "requirements.txt").read_text(encoding="utf-8")
+    assert "--extra-index-url https://download.pytorch.org/whl/cpu" in text
+    pins = _pins(ROOT / "binder" / "requirements.txt")
+    assert pins["torch"] == "2.13.0" and "jupytext" in pins and "myst-nb" in pins
+    assert re.search(r"^-e \./code$", text, flags=re.M)
+    assert (ROOT / "binder" / "runtime.txt").read_text().strip() == "python-3.11"
+
+
+def test_postbuild_stops_on_error_and_sets_jupytext_viewer():
+    post = ROOT / "binder" / "postBuild"
+    text = post.read_text(encoding="utf-8")
+    assert text.startswith("#!/usr/bin/env bash") and "set -e" in text
+    assert "Jupytext Notebook" in text
+    assert post.stat().st_mode & 0o111, "postBuild doit être exécutable"
+
+
+def test_requirements_pin_everything_exactly():
+    for raw in (ROOT / "requirements.txt").read_text(encoding="utf-8").splitlines():
+        line = raw.split("#", 1)[0].strip()
+        if line and not line.startswith("-e"):
+            assert re.fullmatch(r"[A-Za-z0-9_.\-]+==[0-9][A-Za-z0-9_.+\-]*", line), f"version non exacte : {line}"
+    pins = _pins(ROOT / "requirements.txt")
+    assert pins["jupyter-book"] == "1.0.4.post1" and pins["torch"] == "2.13.0"
+    assert pins["sphinx"].startswith("7.4.") and pins["myst-parser"].startswith("3.")
