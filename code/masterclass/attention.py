@@ -7,6 +7,11 @@ Implémentation explicite (sans appel à l'attention fusionnée de PyTorch) de
 (Vaswani et al., 2017, équation 1). Convention des masques : booléens, ``True`` = « la requête peut
 regarder cette clé », comme ``torch.nn.functional.scaled_dot_product_attention``.
 
+Le module contient aussi l'attention multi-tête (:class:`MultiHeadAttention`, égale à
+``torch.nn.MultiheadAttention`` à poids copiés). Les scores alternatifs (additif de Bahdanau,
+multiplicatif de Luong, variantes des expériences) vivent dans ``masterclass.attention_scores`` et
+restent importables d'ici : ``from masterclass.attention import AdditiveAttention``.
+
 Voir : module 4, « Le mécanisme d'attention ».
 """
 
@@ -15,7 +20,16 @@ from __future__ import annotations
 import math
 
 import torch
-from torch import Tensor
+from torch import Tensor, nn
+from torch.nn import functional as F
+
+#: Noms réexportés depuis ``masterclass.attention_scores`` (import paresseux : voir ``__getattr__``).
+_SCORE_EXPORTS = (
+    "AdditiveAttention",
+    "MultiplicativeAttention",
+    "SCORE_FUNCTIONS",
+    "attention_from_scores",
+)
 
 
 def _check_tensor(name: str, x) -> None:
@@ -112,6 +126,140 @@ def scaled_dot_product_attention(
             raise ValueError(
                 f"mask {tuple(mask.shape)} ne se diffuse pas vers la forme des scores {tuple(scores.shape)}."
             ) from exc
-        scores = scores.masked_fill(~mask, float("-inf"))
-    weights = softmax(scores, dim=-1)  # (..., T, S)
+        scores = scores.masked_fill(~mask, float("-inf"))  # (..., T, S)
+    # Même calcul que softmax() ci-dessus (test_attention le vérifie), par le noyau fusionné de PyTorch qui
+    # soustrait lui aussi le maximum : une seule lecture du tableau (..., T, S) au lieu de cinq.
+    in_place = not (scores.requires_grad and torch.is_grad_enabled())
+    if in_place:
+        # Sans gradient, on écrase les scores (tenseur créé ici) : pas de nouvelle allocation de T·S flottants,
+        # ce qui compte pour T grand (c'est aussi ce que fait torch.nn.MultiheadAttention en inférence).
+        weights = torch.ops.aten._softmax.out(scores, -1, False, out=scores)  # (..., T, S)
+    else:
+        weights = torch.softmax(scores, dim=-1)  # (..., T, S)
+    if mask is not None:
+        # Ligne entièrement masquée : softmax de -inf partout = NaN ; on renvoie des poids nuls.
+        empty_rows = ~mask.any(dim=-1, keepdim=True)  # (..., T, 1)
+        weights = weights.masked_fill_(empty_rows, 0.0) if in_place else weights.masked_fill(empty_rows, 0.0)
     return weights @ value, weights  # (..., T, d_v), (..., T, S)
+
+
+class MultiHeadAttention(nn.Module):
+    """Attention multi-tête (lot en premier) : ``h`` attentions en parallèle dans des sous-espaces de largeur d_k.
+
+    Pour chaque tête ``i`` : ``tête_i = Attention(Q W_i^Q, K W_i^K, V W_i^V)`` ; puis
+    ``MultiHead(Q, K, V) = Concat(tête_1, …, tête_h) W^O`` (Vaswani et al., 2017, section 3.2.2). Les ``h``
+    projections d'une même famille sont rangées dans une seule couche linéaire ``d_model → d_model`` dont
+    la sortie est découpée en têtes : ``(B, T, C) → (B, h, T, d_k)``. Nombre de paramètres :
+    ``4 d² + 4 d`` avec biais, ``4 d²`` sans.
+
+    Les noms des paramètres (``q_proj``, ``k_proj``, ``v_proj``, ``out_proj``) suivent Hugging Face ;
+    :meth:`from_torch` copie les poids d'un ``torch.nn.MultiheadAttention`` et donne les mêmes sorties.
+
+    Voir : module 4, « Attention multi-tête ».
+    """
+
+    def __init__(self, d_model: int, num_heads: int, bias: bool = True) -> None:
+        super().__init__()
+        for name, value in (("d_model", d_model), ("num_heads", num_heads)):
+            if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+                raise ValueError(f"{name} doit être un entier strictement positif : reçu {value!r}.")
+        if d_model % num_heads != 0:
+            raise ValueError(
+                f"d_model doit être divisible par num_heads : reçu d_model={d_model}, num_heads={num_heads}."
+            )
+        self.d_model = d_model
+        self.num_heads = num_heads
+        self.d_k = d_model // num_heads
+        self.q_proj = nn.Linear(d_model, d_model, bias=bias)
+        self.k_proj = nn.Linear(d_model, d_model, bias=bias)
+        self.v_proj = nn.Linear(d_model, d_model, bias=bias)
+        self.out_proj = nn.Linear(d_model, d_model, bias=bias)
+
+    def extra_repr(self) -> str:
+        return f"d_model={self.d_model}, num_heads={self.num_heads}, d_k={self.d_k}"
+
+    def _split_heads(self, x: Tensor) -> Tensor:
+        B, T, _ = x.shape
+        return x.view(B, T, self.num_heads, self.d_k).transpose(1, 2)  # (B, h, T, d_k)
+
+    def _check_inputs(self, query: Tensor, key: Tensor, value: Tensor) -> None:
+        for name, x in (("query", query), ("key", key), ("value", value)):
+            _check_tensor(name, x)
+            if x.ndim != 3 or x.shape[-1] != self.d_model:
+                raise ValueError(
+                    f"{name} doit avoir la forme (B, longueur, d_model={self.d_model}) : reçu {tuple(x.shape)}."
+                )
+        if query.shape[0] != key.shape[0] or key.shape[:2] != value.shape[:2]:
+            raise ValueError(
+                "query (B, T, C), key (B, S, C) et value (B, S, C) doivent partager B, et key et value S : "
+                f"query {tuple(query.shape)}, key {tuple(key.shape)}, value {tuple(value.shape)}."
+            )
+
+    def forward(
+        self, query: Tensor, key: Tensor, value: Tensor, mask: Tensor | None = None
+    ) -> tuple[Tensor, Tensor]:
+        """Renvoie ``(sortie (B, T, C), poids par tête (B, h, T, S))``.
+
+        ``mask`` booléen (``True`` = peut regarder), diffusable vers ``(B, h, T, S)`` : ``(T, S)`` (masque
+        causal), ``(B, 1, 1, S)`` (remplissage), ou ``(B, T, S)``, interprété comme le même masque pour
+        toutes les têtes.
+        """
+        self._check_inputs(query, key, value)
+        if mask is not None and mask.ndim == 3:
+            mask = mask.unsqueeze(1)  # (B, 1, T, S) : le même masque pour chaque tête
+        B, T, C = query.shape
+        if query is key and key is value:
+            # Auto-attention : une seule multiplication par les trois projections empilées (3C, C).
+            weight = torch.cat((self.q_proj.weight, self.k_proj.weight, self.v_proj.weight))  # (3C, C)
+            bias = None
+            if self.q_proj.bias is not None:
+                bias = torch.cat((self.q_proj.bias, self.k_proj.bias, self.v_proj.bias))  # (3C,)
+            qkv = F.linear(query, weight, bias).view(B, T, 3, self.num_heads, self.d_k)  # (B, T, 3, h, d_k)
+            q, k, v = qkv.permute(2, 0, 3, 1, 4).unbind(0)  # 3 × (B, h, T, d_k)
+        else:
+            q = self._split_heads(self.q_proj(query))  # (B, h, T, d_k)
+            k = self._split_heads(self.k_proj(key))  # (B, h, S, d_k)
+            v = self._split_heads(self.v_proj(value))  # (B, h, S, d_k)
+        heads, weights = scaled_dot_product_attention(q, k, v, mask)  # (B, h, T, d_k), (B, h, T, S)
+        concat = heads.transpose(1, 2).reshape(B, T, C)  # (B, T, h·d_k) = (B, T, C)
+        return self.out_proj(concat), weights  # (B, T, C), (B, h, T, S)
+
+    @classmethod
+    def from_torch(cls, module: nn.MultiheadAttention) -> "MultiHeadAttention":
+        """Construit une attention multi-tête équivalente à ``module`` (``torch.nn.MultiheadAttention``).
+
+        Les projections empilées ``in_proj_weight`` ``(3C, C)`` sont découpées en ``q_proj``, ``k_proj``,
+        ``v_proj`` ; ``out_proj`` est copiée. Notre module est toujours « lot en premier » : donnez-lui des
+        entrées ``(B, T, C)`` (comme à ``module`` construit avec ``batch_first=True``). Le dropout n'est pas
+        repris (mode évaluation).
+        """
+        if not isinstance(module, nn.MultiheadAttention):
+            raise TypeError(f"module doit être un torch.nn.MultiheadAttention : reçu {type(module).__name__}.")
+        if not module._qkv_same_embed_dim or module.bias_k is not None or module.add_zero_attn:
+            raise ValueError(
+                "Seul le cas standard est pris en charge : kdim = vdim = embed_dim, sans add_bias_kv ni "
+                f"add_zero_attn ; reçu kdim={module.kdim}, vdim={module.vdim}, embed_dim={module.embed_dim}, "
+                f"add_bias_kv={module.bias_k is not None}, add_zero_attn={module.add_zero_attn}."
+            )
+        bias = module.in_proj_bias is not None
+        ours = cls(module.embed_dim, module.num_heads, bias=bias)
+        ours = ours.to(dtype=module.in_proj_weight.dtype, device=module.in_proj_weight.device)
+        with torch.no_grad():
+            for proj, w in zip((ours.q_proj, ours.k_proj, ours.v_proj), module.in_proj_weight.chunk(3)):
+                proj.weight.copy_(w)  # (C, C)
+            if bias:
+                for proj, b in zip((ours.q_proj, ours.k_proj, ours.v_proj), module.in_proj_bias.chunk(3)):
+                    proj.bias.copy_(b)  # (C,)
+            ours.out_proj.weight.copy_(module.out_proj.weight)
+            if module.out_proj.bias is not None:
+                ours.out_proj.bias.copy_(module.out_proj.bias)
+        return ours
+
+
+def __getattr__(name: str):
+    """Réexporte paresseusement les scores alternatifs de ``masterclass.attention_scores`` (PEP 562)."""
+    if name in _SCORE_EXPORTS:
+        from masterclass import attention_scores
+
+        return getattr(attention_scores, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
