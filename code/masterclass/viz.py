@@ -77,3 +77,29 @@ def plot_attention(
     if colorbar:
         ax.figure.colorbar(image, ax=ax, fraction=0.046, pad=0.04, label="poids d'attention")
     return ax
+
+
+_SUPERSCRIPTS = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def fr_number(x, fmt=".2f") -> str:
+    """Écrit un nombre à la française : virgule décimale, espace fine insécable entre milliers, puissances de 10.
+
+    ``fmt`` est une spécification de ``format`` (``".3f"``, ``".1e"``, ``",d"``…) ou un entier (nombre de
+    décimales). Exemples : ``fr_number(0.5312, ".2f") == "0,53"`` ; ``fr_number(2.4e-6, ".1e") == "2,4 × 10⁻⁶"`` ;
+    ``fr_number(109482240, ",d") == "109 482 240"``.
+    """
+    if isinstance(fmt, int) and not isinstance(fmt, bool):
+        fmt = f".{fmt}f"
+    text = format(x, fmt)
+    if "e" in text and not text.lower().startswith(("inf", "nan")):
+        mantissa, exponent = text.split("e")
+        return f"{mantissa.replace('.', ',')} × 10{str(int(exponent)).translate(_SUPERSCRIPTS)}"
+    return text.replace(",", "\u202f").replace(".", ",")
+
+
+def fr(x, fmt=".2f"):
+    """Nombre à la française (:func:`fr_number`) prêt pour ``glue`` et le rôle ``{glue:md}`` dans la prose."""
+    from IPython.display import Markdown
+
+    return Markdown(fr_number(x, fmt))
