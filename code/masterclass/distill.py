@@ -1,0 +1,155 @@
+"""Distillation en miniature : un élève à 3 couches apprend d'un enseignant BERT à 6 couches affiné.
+
+L'élève garde la largeur de l'enseignant et en reçoit une couche sur deux (0, 2, 4), avec les plongements,
+le « pooler » et la tête de classification, comme DistilBERT a été initialisé depuis BERT (Sanh et al., 2019).
+Il est entraîné sur la perte de Hinton et al. (2015) :
+
+.. math::
+
+    \\mathcal{L} = \\alpha \\, T^2 \\, \\mathrm{KL}\\big(\\mathrm{softmax}(z_t / T) \\,\\|\\, \\mathrm{softmax}(z_s / T)\\big)
+                 + (1 - \\alpha) \\, \\mathrm{CE}(z_s, y),
+
+où :math:`z_t` et :math:`z_s` sont les logits de l'enseignant et de l'élève, :math:`T` la température et
+:math:`y` l'étiquette. Le facteur :math:`T^2` garde le gradient du premier terme à la même échelle quand
+:math:`T` change.
+
+Voir : module 7, « La distillation en miniature ».
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from masterclass.finetune import (
+    FinetuneConfig, make_collate, make_loaders, predict_logits, set_threads_from_env, train_loop,
+)
+
+_LAYER_RE = re.compile(r"^(.*encoder\.layer\.)(\d+)\.(.*)$")
+
+
+@dataclass
+class DistillConfig(FinetuneConfig):
+    """Hyperparamètres de la distillation : ceux de l'affinage, plus la température et le poids α."""
+
+    temperature: float = 2.0  # T : adoucit les distributions de l'enseignant et de l'élève
+    alpha: float = 0.5  # poids du terme de distillation (1 - alpha pour l'entropie croisée)
+    student_layers: tuple[int, ...] = (0, 2, 4)  # couches de l'enseignant copiées dans l'élève
+
+
+def make_student(teacher: torch.nn.Module, layers: tuple[int, ...] = (0, 2, 4)) -> torch.nn.Module:
+    """Élève de même classe et même largeur que ``teacher``, dont la couche k est la couche ``layers[k]``.
+
+    Les plongements, le pooler et la tête sont copiés ; le chargement est strict (aucun poids oublié).
+    """
+    n_teacher = teacher.config.num_hidden_layers
+    if not layers or any(not 0 <= i < n_teacher for i in layers) or list(layers) != sorted(set(layers)):
+        raise ValueError(
+            f"layers doit être une suite croissante d'indices de couches dans [0, {n_teacher - 1}] : reçu {layers}."
+        )
+    config = copy.deepcopy(teacher.config)
+    config.num_hidden_layers = len(layers)
+    student = type(teacher)(config)
+    state = {}
+    for name, tensor in teacher.state_dict().items():
+        match = _LAYER_RE.match(name)
+        if match is None:
+            state[name] = tensor.clone()
+        elif int(match.group(2)) in layers:
+            state[f"{match.group(1)}{layers.index(int(match.group(2)))}.{match.group(3)}"] = tensor.clone()
+    student.load_state_dict(state, strict=True)
+    return student
+
+
+def distillation_loss(
+    student_logits: torch.Tensor,
+    teacher_logits: torch.Tensor,
+    labels: torch.Tensor,
+    temperature: float = 2.0,
+    alpha: float = 0.5,
+) -> torch.Tensor:
+    """Perte de Hinton et al. (2015) : α T² KL(p_t^T ‖ p_s^T) + (1 − α) CE(z_s, y), moyennée sur le lot."""
+    if student_logits.shape != teacher_logits.shape or student_logits.ndim != 2:
+        raise ValueError(
+            "student_logits et teacher_logits doivent avoir la même forme (B, K) : "
+            f"reçu {tuple(student_logits.shape)} et {tuple(teacher_logits.shape)}."
+        )
+    if temperature <= 0 or not 0 <= alpha <= 1:
+        raise ValueError(f"Il faut temperature > 0 et 0 ≤ alpha ≤ 1 : reçu {temperature}, {alpha}.")
+    log_p_s = F.log_softmax(student_logits / temperature, dim=-1)  # (B, K)
+    log_p_t = F.log_softmax(teacher_logits / temperature, dim=-1)  # (B, K)
+    soft = F.kl_div(log_p_s, log_p_t, reduction="batchmean", log_target=True)
+    hard = F.cross_entropy(student_logits, labels)
+    return alpha * temperature**2 * soft + (1 - alpha) * hard
+
+
+def _loaders_with_teacher(dsd, tokenizer, teacher, config: DistillConfig):
+    """Chargeurs habituels, plus un chargeur d'entraînement dont chaque lot porte les logits de l'enseignant.
+
+    Les logits de l'enseignant (mode évaluation, sans dropout) sont calculés une fois pour toutes.
+    """
+    loaders = make_loaders(dsd, tokenizer, config)
+    plain = torch.utils.data.DataLoader(loaders["train"].dataset, batch_size=64, collate_fn=loaders["train"].collate_fn)
+    teacher_logits, _ = predict_logits(teacher, plain)  # (N, K)
+    rows = [dict(row, teacher_logits=z) for row, z in zip(loaders["train"].dataset, teacher_logits)]
+    collate = make_collate(tokenizer, config.max_length)
+
+    def collate_with_teacher(batch: list[dict]) -> dict:
+        out = collate(batch)
+        out["teacher_logits"] = torch.tensor(np.stack([r["teacher_logits"] for r in batch]))  # (B, K)
+        return out
+
+    gen = torch.Generator().manual_seed(config.seed)
+    loaders["train"] = torch.utils.data.DataLoader(rows, batch_size=config.batch_size, shuffle=True,
+                                                   collate_fn=collate_with_teacher, generator=gen)
+    return loaders
+
+
+def train_student(teacher, tokenizer, dsd, config: DistillConfig = DistillConfig(), distill: bool = True):
+    """Construit l'élève depuis ``teacher`` et l'entraîne, avec distillation ou sur les seules étiquettes.
+
+    Renvoie ``(élève, historique)`` ; l'élève est à la meilleure époque de validation.
+    """
+    set_threads_from_env()
+    teacher.eval()
+    student = make_student(teacher, config.student_layers)
+    torch.manual_seed(config.seed)
+    if not distill:
+        loaders = make_loaders(dsd, tokenizer, config)
+        return student, train_loop(student, loaders["train"], loaders["validation"], config)
+    loaders = _loaders_with_teacher(dsd, tokenizer, teacher, config)
+
+    def loss_fn(model, batch):
+        teacher_logits = batch.pop("teacher_logits")
+        labels = batch.pop("labels")
+        return distillation_loss(model(**batch).logits, teacher_logits, labels, config.temperature, config.alpha)
+
+    return student, train_loop(student, loaders["train"], loaders["validation"], config, loss_fn=loss_fn)
+
+
+def count_parameters(model: torch.nn.Module) -> int:
+    """Nombre total de paramètres."""
+    return sum(p.numel() for p in model.parameters())
+
+
+@torch.no_grad()
+def measure_latency(model: torch.nn.Module, batch: dict, repeats: int = 5) -> float:
+    """Médiane, en secondes, de ``repeats`` passes avant sur ``batch`` (après une passe d'échauffement).
+
+    Mesure non reproductible : elle dépend de la machine et de sa charge.
+    """
+    model.eval()
+    inputs = {k: v for k, v in batch.items() if k not in ("labels", "teacher_logits")}
+    model(**inputs)
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        model(**inputs)
+        times.append(time.perf_counter() - start)
+    return float(np.median(times))
