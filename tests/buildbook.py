@@ -64,7 +64,7 @@ def build(out_dir: Path | str, pages: list[str] | None = None, strict: bool = Tr
     toc_file = None
     if pages:
         # L'accueil et les annexes sans calcul sont toujours là : les renvois et citations s'y résolvent.
-        always = ["book/notation", "book/glossaire", "book/bibliographie"]
+        always = ["book/guide", "book/notation", "book/glossaire", "book/bibliographie"]
         pages = [Path(p).with_suffix("").as_posix() for p in pages]
         pages = [p for p in pages if p not in always and p != "book/intro"] + always
         toc_file = tempfile.NamedTemporaryFile("w", suffix=".yml", delete=False, dir=out_dir)

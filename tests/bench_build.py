@@ -1,0 +1,76 @@
+"""Banc de mesure de la construction : durée totale d'une construction propre du livre entier et durée
+d'exécution de chaque page (lue dans l'environnement Sphinx, où myst-nb l'enregistre).
+
+Imprime un tableau Markdown prêt à coller dans le README, pages les plus lentes en tête et nommées :
+
+    python tests/bench_build.py                      # construit tout le livre dans un répertoire temporaire
+    python tests/bench_build.py --out /tmp/bench     # ... dans un répertoire choisi (vidé d'abord)
+    python tests/bench_build.py --from /tmp/livre-a  # relit une construction déjà faite, sans reconstruire
+
+Ce n'est pas un test : les durées dépendent de la machine et de sa charge ; on les relève, on ne les vérifie pas.
+Le budget de la maison (moins de 60 s par page, sauf l'atelier d'affinage) est rappelé en regard de chaque page.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import buildbook  # noqa: E402
+
+BUDGET_S = 60.0
+
+
+def markdown_report(times: dict[str, float], total: float | None, slowest: int = 3) -> str:
+    """Tableau Markdown des durées d'exécution par page, de la plus lente à la plus rapide."""
+    ordered = sorted(times.items(), key=lambda item: item[1], reverse=True)
+    cpus = os.cpu_count()
+    lines = []
+    if total is not None:
+        lines.append(f"Construction propre du livre entier : **{total:.0f} s** ({len(times)} pages exécutées, "
+                     f"{platform.processor() or platform.machine()}, {cpus} cœur(s), Python {platform.python_version()}).")
+    lines.append(f"Exécution des pages : **{sum(times.values()):.1f} s** au total.")
+    lines += ["", "| page | exécution (s) | budget (60 s) |", "|---|---:|---|"]
+    for page, seconds in ordered:
+        lines.append(f"| `{page}` | {seconds:.1f} | {'dans le budget' if seconds <= BUDGET_S else '**dépassé**'} |")
+    if ordered:
+        names = ", ".join(f"`{page}` ({seconds:.1f} s)" for page, seconds in ordered[:slowest])
+        lines += ["", f"Pages les plus lentes : {names}."]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, help="répertoire de construction (vidé d'abord)")
+    parser.add_argument("--from", dest="existing", type=Path, help="relire une construction existante sans reconstruire")
+    args = parser.parse_args(argv)
+
+    total = None
+    if args.existing:
+        out = args.existing
+    else:
+        out = args.out or Path(tempfile.mkdtemp(prefix="bench-livre-"))
+        if out.exists():
+            shutil.rmtree(out)  # construction propre : ni cache ni carnets exécutés d'avant
+        start = time.perf_counter()
+        result = buildbook.build(out)
+        total = time.perf_counter() - start
+        (out / "build.log").write_text(result.log)
+        if result.returncode != 0:
+            print("\n".join(result.warnings[:30]) or result.log[-3000:], file=sys.stderr)
+            print(f"la construction a échoué (code {result.returncode}) ; journal : {out / 'build.log'}", file=sys.stderr)
+            return result.returncode
+    print(markdown_report(buildbook.execution_times(out), total))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
