@@ -7,8 +7,8 @@ Usage (depuis la racine du dépôt) :
 
 Le premier mode lance ``python -m masterclass.finetune --output-dir <temporaire>`` (exactement ce que ferait un
 lecteur) et imprime sa durée murale et ses exactitudes ; l'objectif du livre est ≤ 240 s sur deux cœurs et ≥ 90 %
-sur les avis jamais vus. Le second affine plusieurs variantes et écrit ``results/finetune_exploration.json``, lu par
-la page de l'atelier 3. Les durées dépendent de la machine et de sa charge : ce sont des mesures, pas des tests.
+sur les avis jamais vus. Le second affine plusieurs variantes, imprime leurs exactitudes par époque et les écrit dans
+``results/finetune_exploration.json`` (non versionné). Les durées dépendent de la machine et de sa charge : ce sont des mesures, pas des tests.
 """
 
 from __future__ import annotations

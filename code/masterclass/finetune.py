@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import copy
 import logging
-import math
 import os
 import shutil
 import tempfile
@@ -45,12 +44,12 @@ class FinetuneConfig:
 
     model: str = BUNDLED  # modèle : « bundled », répertoire local ou nom du Hub
     data: str = SHIPPED_DATA  # données : « avis » (corpus livré), répertoire de découpages ou nom du Hub
-    epochs: int = 5  # nombre maximal d'époques (l'arrêt précoce peut s'arrêter avant)
-    batch_size: int = 8  # avis par lot
+    epochs: int = 4  # nombre maximal d'époques (l'arrêt précoce peut s'arrêter avant)
+    batch_size: int = 16  # avis par lot
     lr: float = 1e-4  # taux d'apprentissage maximal (atteint à la fin de l'échauffement)
     weight_decay: float = 0.01  # décroissance des poids d'AdamW (ni biais ni LayerNorm)
     warmup_ratio: float = 0.1  # fraction des pas consacrée à l'échauffement linéaire
-    max_length: int = 128  # longueur maximale en jetons (les avis plus longs sont tronqués)
+    max_length: int = 64  # longueur maximale en jetons (les avis plus longs sont tronqués)
     patience: int = 2  # époques sans progrès de la validation avant l'arrêt précoce
     freeze_embeddings: bool = True  # geler les plongements de mots : moins de calcul, vocabulaire inchangé
     seed: int = 0  # graine (initialisation de la tête, ordre des lots, dropout)
