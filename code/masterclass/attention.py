@@ -37,6 +37,19 @@ def _check_tensor(name: str, x) -> None:
         raise TypeError(f"{name} doit être un torch.Tensor : reçu {type(x).__name__}.")
 
 
+def check_query_key(query: Tensor, key: Tensor) -> None:
+    """Vérifie que ``query (..., T, d_k)`` et ``key (..., S, d_k)`` sont des tenseurs compatibles (message en français)."""
+    for name, x in (("query", query), ("key", key)):
+        _check_tensor(name, x)
+        if x.ndim < 2:
+            raise ValueError(f"{name} doit avoir au moins 2 dimensions (..., longueur, largeur) : reçu {tuple(x.shape)}.")
+    if query.shape[-1] != key.shape[-1]:
+        raise ValueError(
+            "query et key doivent avoir la même dernière dimension d_k : "
+            f"query {tuple(query.shape)}, key {tuple(key.shape)}."
+        )
+
+
 def softmax(x: Tensor, dim: int = -1) -> Tensor:
     """Softmax numériquement stable selon l'axe ``dim`` : ``exp(x - max) / somme(exp(x - max))``.
 
@@ -99,15 +112,10 @@ def scaled_dot_product_attention(
 
     Voir : module 4, « Attention par produit scalaire normalisé ».
     """
-    for name, x in (("query", query), ("key", key), ("value", value)):
-        _check_tensor(name, x)
-        if x.ndim < 2:
-            raise ValueError(f"{name} doit avoir au moins 2 dimensions (..., longueur, largeur) : reçu {tuple(x.shape)}.")
-    if query.shape[-1] != key.shape[-1]:
-        raise ValueError(
-            "query et key doivent avoir la même dernière dimension d_k : "
-            f"query {tuple(query.shape)}, key {tuple(key.shape)}."
-        )
+    check_query_key(query, key)
+    _check_tensor("value", value)
+    if value.ndim < 2:
+        raise ValueError(f"value doit avoir au moins 2 dimensions (..., longueur, largeur) : reçu {tuple(value.shape)}.")
     if key.shape[-2] != value.shape[-2]:
         raise ValueError(
             "key et value doivent avoir la même longueur S (avant-dernière dimension) : "

@@ -23,16 +23,9 @@ from torch import Tensor, nn
 
 
 def _check_pair(query: Tensor, key: Tensor) -> None:
-    for name, x in (("query", query), ("key", key)):
-        if not isinstance(x, Tensor):
-            raise TypeError(f"{name} doit être un torch.Tensor : reçu {type(x).__name__}.")
-        if x.ndim < 2:
-            raise ValueError(f"{name} doit avoir au moins 2 dimensions (..., longueur, largeur) : reçu {tuple(x.shape)}.")
-    if query.shape[-1] != key.shape[-1]:
-        raise ValueError(
-            "query et key doivent avoir la même dernière dimension : "
-            f"query {tuple(query.shape)}, key {tuple(key.shape)}."
-        )
+    from masterclass.attention import check_query_key
+
+    check_query_key(query, key)
 
 
 def attention_from_scores(scores: Tensor, value: Tensor, mask: Tensor | None = None) -> tuple[Tensor, Tensor]:
