@@ -12,7 +12,11 @@ from hypothesis.extra.numpy import arrays
 
 from masterclass import linalg as L
 
-FINITE = st.floats(min_value=-10, max_value=10, allow_nan=False, allow_infinity=False, width=64)
+# Nombres de [-10, 10] : 0 ou de module ≥ 1e-6. Les sous-normaux (5e-324…) perdent leurs chiffres dès qu'on les
+# multiplie par 0,5 : ils testeraient l'arithmétique flottante, pas les lois démontrées dans le livre.
+FINITE = st.floats(min_value=-10, max_value=10, allow_nan=False, allow_infinity=False, width=64).map(
+    lambda x: 0.0 if abs(x) < 1e-6 else x
+)
 SETTINGS = settings(max_examples=60, deadline=None)
 
 
