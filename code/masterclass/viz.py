@@ -92,6 +92,8 @@ def fr_number(x, fmt=".2f") -> str:
     if isinstance(fmt, int) and not isinstance(fmt, bool):
         fmt = f".{fmt}f"
     text = format(x, fmt)
+    if "e" in text and float(x) == 0.0:  # « 0,0 × 10⁰ » n'aide personne : un écart nul s'écrit 0
+        return "0"
     if "e" in text and not text.lower().startswith(("inf", "nan")):
         mantissa, exponent = text.split("e")
         return f"{mantissa.replace('.', ',')} × 10{str(int(exponent)).translate(_SUPERSCRIPTS)}"

@@ -20,6 +20,9 @@ from masterclass.viz import fr, fr_number, plot_attention
         (109482240, ",d", "109\u202f482\u202f240"),
         (-1234.5, ",.1f", "-1\u202f234,5"),
         (7, "d", "7"),
+        (0.0, ".1e", "0"),
+        (-0.0, ".2e", "0"),
+        (0.0, ".2f", "0,00"),
     ],
 )
 def test_fr_number(x, fmt, expected):
