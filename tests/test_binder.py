@@ -43,6 +43,18 @@ def test_postbuild_stops_on_error_and_sets_jupytext_viewer():
     assert post.stat().st_mode & 0o111, "postBuild doit être exécutable"
 
 
+def test_postbuild_warms_the_model_cache_with_existing_functions():
+    """Les modèles affinés (atelier 3, distillation) sont entraînés à la construction de l'image Binder."""
+    import masterclass.cache
+
+    snippets = re.findall(r'python -c "(from masterclass\.cache import [^"]+)"', (ROOT / "binder" / "postBuild").read_text())
+    assert snippets, "postBuild n'entraîne pas les modèles du cache"
+    names = re.findall(r"(cached_\w+)\(", snippets[0])
+    assert {"cached_finetune", "cached_student"} <= set(names)
+    assert all(callable(getattr(masterclass.cache, name, None)) for name in names)
+    compile(snippets[0].replace("; ", "\n"), "postBuild", "exec")
+
+
 def test_requirements_pin_everything_exactly():
     for raw in (ROOT / "requirements.txt").read_text(encoding="utf-8").splitlines():
         line = raw.split("#", 1)[0].strip()

@@ -56,3 +56,24 @@ def test_helpers_detect_a_missing_page(tmp_path, monkeypatch):
     (tmp_path / "_toc.yml").write_text("format: jb-book\nroot: book/intro\n")
     monkeypatch.setattr(__import__(__name__), "ROOT", tmp_path)
     assert book_pages() - set(toc_entries()) == {"book/orpheline"}
+
+
+def test_pages_read_first_exist_and_come_first():
+    """L'extension _ext/execution_order.py met en tête les pages de ``masterclass_read_first``."""
+    import importlib.util
+    from types import SimpleNamespace
+
+    config = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
+    first = config["sphinx"]["config"]["masterclass_read_first"]
+    assert first and set(first) <= set(toc_entries())
+    spec = importlib.util.spec_from_file_location("execution_order", ROOT / "_ext" / "execution_order.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    docnames = sorted(toc_entries())
+    app = SimpleNamespace(config=SimpleNamespace(masterclass_read_first=first))
+    reordered = list(docnames)
+    module._reorder(app, None, reordered)
+    assert reordered[: len(first)] == first and sorted(reordered) == docnames
+    distillation = "book/07-bert-distilbert/distillation"
+    assert reordered.index("book/08-ateliers/atelier-3-fine-tuning") < reordered.index(distillation)
+    assert docnames.index("book/08-ateliers/atelier-3-fine-tuning") > docnames.index(distillation)  # sans elle

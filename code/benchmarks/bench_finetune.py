@@ -28,11 +28,11 @@ RESULTS = Path(__file__).resolve().parent / "results"
 
 #: Variantes explorées : (description, changements par rapport à FinetuneConfig()).
 VARIANTS = [
-    ("défauts du livre (taux 1e-4, lots de 8)", {}),
-    ("taux 1e-4, lots de 16", {"batch_size": 16}),
-    ("taux 1e-4, lots de 16, plongements entraînés", {"batch_size": 16, "freeze_embeddings": False}),
-    ("taux 3e-4, lots de 16", {"lr": 3e-4, "batch_size": 16}),
-    ("taux 2e-4, lots de 8", {"lr": 2e-4}),
+    ("défauts du livre (3 époques, taux 1e-4, lots de 16 groupés par longueur)", {}),
+    ("4 époques", {"epochs": 4}),
+    ("taux 2e-4", {"lr": 2e-4}),
+    ("plongements des mots entraînés", {"freeze_embeddings": False}),
+    ("lots tirés au hasard (sans regroupement par longueur)", {"group_by_length": False}),
 ]
 
 

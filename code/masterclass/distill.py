@@ -27,6 +27,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from masterclass.batching import SortedBatches
 from masterclass.finetune import (
     FinetuneConfig, make_collate, make_loaders, predict_logits, set_threads_from_env, train_loop,
 )
@@ -36,8 +37,14 @@ _LAYER_RE = re.compile(r"^(.*encoder\.layer\.)(\d+)\.(.*)$")
 
 @dataclass
 class DistillConfig(FinetuneConfig):
-    """Hyperparamètres de la distillation : ceux de l'affinage, plus la température et le poids α."""
+    """Hyperparamètres de la distillation : ceux de l'affinage, plus la température et le poids α.
 
+    Par défaut, les élèves s'entraînent une époque sur les 640 premiers avis d'entraînement (un tirage
+    aléatoire : le fichier est mélangé), pour que la page de distillation tienne dans la minute.
+    """
+
+    epochs: int = 1
+    max_train_examples: int | None = 640
     temperature: float = 2.0  # T : adoucit les distributions de l'enseignant et de l'élève
     alpha: float = 0.5  # poids du terme de distillation (1 - alpha pour l'entropie croisée)
     student_layers: tuple[int, ...] = (0, 2, 4)  # couches de l'enseignant copiées dans l'élève
@@ -95,7 +102,10 @@ def _loaders_with_teacher(dsd, tokenizer, teacher, config: DistillConfig):
     Les logits de l'enseignant (mode évaluation, sans dropout) sont calculés une fois pour toutes.
     """
     loaders = make_loaders(dsd, tokenizer, config)
-    plain = torch.utils.data.DataLoader(loaders["train"].dataset, batch_size=64, collate_fn=loaders["train"].collate_fn)
+    lengths = [len(ids) for ids in tokenizer([r["text"] for r in loaders["train"].dataset], truncation=True,
+                                             max_length=config.max_length)["input_ids"]]
+    plain = torch.utils.data.DataLoader(loaders["train"].dataset, batch_sampler=SortedBatches(lengths, 64),
+                                        collate_fn=loaders["train"].collate_fn)
     teacher_logits, _ = predict_logits(teacher, plain)  # (N, K)
     rows = [dict(row, teacher_logits=z) for row, z in zip(loaders["train"].dataset, teacher_logits)]
     collate = make_collate(tokenizer, config.max_length)
@@ -105,9 +115,9 @@ def _loaders_with_teacher(dsd, tokenizer, teacher, config: DistillConfig):
         out["teacher_logits"] = torch.tensor(np.stack([r["teacher_logits"] for r in batch]))  # (B, K)
         return out
 
-    gen = torch.Generator().manual_seed(config.seed)
-    loaders["train"] = torch.utils.data.DataLoader(rows, batch_size=config.batch_size, shuffle=True,
-                                                   collate_fn=collate_with_teacher, generator=gen)
+    # Même échantillonneur de lots que l'élève sans distillation : à graine égale, les deux voient les mêmes lots.
+    loaders["train"] = torch.utils.data.DataLoader(rows, batch_sampler=loaders["train"].batch_sampler,
+                                                   collate_fn=collate_with_teacher)
     return loaders
 
 

@@ -28,6 +28,7 @@ from typing import Callable
 import numpy as np
 import torch
 
+from masterclass.batching import LengthGroupedBatches, SortedBatches
 from masterclass.pretrained import BUNDLED, resolve_model
 
 logger = logging.getLogger(__name__)
@@ -44,7 +45,7 @@ class FinetuneConfig:
 
     model: str = BUNDLED  # modèle : « bundled », répertoire local ou nom du Hub
     data: str = SHIPPED_DATA  # données : « avis » (corpus livré), répertoire de découpages ou nom du Hub
-    epochs: int = 4  # nombre maximal d'époques (l'arrêt précoce peut s'arrêter avant)
+    epochs: int = 3  # nombre maximal d'époques (l'arrêt précoce peut s'arrêter avant)
     batch_size: int = 16  # avis par lot
     lr: float = 1e-4  # taux d'apprentissage maximal (atteint à la fin de l'échauffement)
     weight_decay: float = 0.01  # décroissance des poids d'AdamW (ni biais ni LayerNorm)
@@ -52,6 +53,7 @@ class FinetuneConfig:
     max_length: int = 64  # longueur maximale en jetons (les avis plus longs sont tronqués)
     patience: int = 2  # époques sans progrès de la validation avant l'arrêt précoce
     freeze_embeddings: bool = True  # geler les plongements de mots : moins de calcul, vocabulaire inchangé
+    group_by_length: bool = True  # lots d'avis de longueurs voisines : moins de remplissage, même résultat attendu
     seed: int = 0  # graine (initialisation de la tête, ordre des lots, dropout)
     max_train_examples: int | None = None  # sous-ensemble d'entraînement (tests rapides) ; None = tout
 
@@ -158,13 +160,19 @@ def make_optimizer(model: torch.nn.Module, lr: float, weight_decay: float) -> to
 
 @torch.no_grad()
 def predict_logits(model: torch.nn.Module, loader) -> tuple[np.ndarray, np.ndarray]:
-    """Logits (N, 2) et étiquettes (N,) d'un chargeur, modèle en mode évaluation."""
+    """Logits (N, 2) et étiquettes (N,) d'un chargeur, modèle en mode évaluation, dans l'ordre des données."""
     model.eval()
     logits, labels = [], []
     for batch in loader:
         labels.append(batch.pop("labels"))
         logits.append(model(**batch).logits)  # (B, 2)
-    return torch.cat(logits).numpy(), torch.cat(labels).numpy()
+    logits, labels = torch.cat(logits).numpy(), torch.cat(labels).numpy()
+    order = getattr(loader.batch_sampler, "order", None)
+    if order is not None:  # lots triés par longueur : la sortie p revient à l'exemple order[p]
+        inverse = np.empty_like(order)
+        inverse[order] = np.arange(len(order))
+        logits, labels = logits[inverse], labels[inverse]
+    return logits, labels
 
 
 def classification_metrics(logits: np.ndarray, labels: np.ndarray) -> dict:
@@ -225,16 +233,28 @@ def train_loop(model, train_loader, val_loader, config: FinetuneConfig, loss_fn=
 
 
 def make_loaders(dsd, tokenizer, config: FinetuneConfig) -> dict:
-    """Chargeurs PyTorch de chaque découpage ; seul l'entraînement est mélangé (générateur à graine fixe)."""
+    """Chargeurs PyTorch de chaque découpage ; seul l'entraînement est mélangé (générateur à graine fixe).
+
+    Avec ``config.group_by_length``, les lots d'entraînement regroupent des avis de longueurs voisines
+    (:class:`LengthGroupedBatches`) ; les lots d'évaluation, quatre fois plus grands (pas de gradient à garder),
+    sont triés par longueur (:class:`SortedBatches`).
+    """
     collate = make_collate(tokenizer, config.max_length)
     loaders = {}
     for name, split in dsd.items():
         rows = [{"text": t, "label": int(y)} for t, y in zip(split["text"], split["label"])]
         if name == "train" and config.max_train_examples is not None:
             rows = rows[: config.max_train_examples]
-        gen = torch.Generator().manual_seed(config.seed)
-        loaders[name] = torch.utils.data.DataLoader(rows, batch_size=config.batch_size, shuffle=(name == "train"),
-                                                    collate_fn=collate, generator=gen)
+        lengths = [len(ids) for ids in tokenizer([r["text"] for r in rows], truncation=True,
+                                                 max_length=config.max_length)["input_ids"]]
+        if name != "train":  # évaluation : lots triés, prédictions remises dans l'ordre des fichiers
+            sampler = SortedBatches(lengths, 4 * config.batch_size)
+        elif config.group_by_length:
+            sampler = LengthGroupedBatches(lengths, config.batch_size, torch.Generator().manual_seed(config.seed))
+        else:
+            sampler = torch.utils.data.BatchSampler(torch.utils.data.RandomSampler(
+                rows, generator=torch.Generator().manual_seed(config.seed)), config.batch_size, drop_last=False)
+        loaders[name] = torch.utils.data.DataLoader(rows, batch_sampler=sampler, collate_fn=collate)
     return loaders
 
 

@@ -109,3 +109,28 @@ def test_invalid_layers_are_refused(teacher):
     for layers in [(), (0, 6), (2, 0), (1, 1)]:
         with pytest.raises(ValueError, match="layers"):
             make_student(model, layers)
+
+
+def test_both_students_see_the_same_batches_with_teacher_logits(teacher):
+    """Élève distillé et élève sans distillation : mêmes lots, dans le même ordre ; logits de l'enseignant exacts."""
+    from masterclass.data import load_reviews
+    from masterclass.distill import DistillConfig, _loaders_with_teacher
+    from masterclass.finetune import make_loaders
+
+    model, tokenizer = teacher
+    dsd = load_reviews()
+    config = DistillConfig(max_train_examples=48, batch_size=16)
+    plain = make_loaders(dsd, tokenizer, config)["train"]
+    with_teacher = _loaders_with_teacher(dsd, tokenizer, model, config)["train"]
+    for epoch in range(2):  # même ordre à chaque époque, et un ordre qui change d'une époque à l'autre
+        pairs = list(zip(plain, with_teacher))
+        assert len(pairs) == 3
+        for a, b in pairs:
+            assert torch.equal(a["input_ids"], b["input_ids"]) and torch.equal(a["labels"], b["labels"])
+            inputs = {k: v for k, v in a.items() if k != "labels"}
+            with torch.no_grad():
+                expected = model(**inputs).logits  # (B, 2)
+            torch.testing.assert_close(b["teacher_logits"], expected, rtol=0, atol=1e-4)
+        if epoch == 0:
+            first = [a["input_ids"] for a, _ in pairs]
+    assert any(not torch.equal(x, a["input_ids"]) for x, (a, _) in zip(first, pairs))

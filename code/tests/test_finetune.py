@@ -11,6 +11,7 @@ import pytest
 import torch
 
 from masterclass import finetune as ft
+from masterclass.batching import LengthGroupedBatches, SortedBatches
 from masterclass.data import AVIS_DIR, CorpusError, read_jsonl, write_jsonl
 from masterclass.pretrained import load_tokenizer
 
@@ -169,6 +170,48 @@ def test_dynamic_padding_pads_to_longest_in_batch():
     assert batch["labels"].tolist() == [1, 0]
     long = [{"text": "mot " * 200, "label": 1}]
     assert collate(long)["input_ids"].shape[1] == 64  # troncature à max_length
+
+
+def test_length_grouped_batches_cover_every_example_once_and_cut_padding():
+    rng = np.random.default_rng(0)
+    lengths = rng.integers(5, 65, size=1000)
+    sampler = LengthGroupedBatches(lengths, batch_size=16, generator=torch.Generator().manual_seed(0))
+    epoch1, epoch2 = list(sampler), list(sampler)
+    assert len(epoch1) == len(sampler) == 63
+    for epoch in (epoch1, epoch2):
+        flat = [i for batch in epoch for i in batch]
+        assert sorted(flat) == list(range(1000))  # chaque exemple exactement une fois par époque
+    assert epoch1 != epoch2  # un ordre différent à chaque époque
+
+    def padding(batches):  # positions [PAD] calculées : Σ (max du lot − longueur)
+        return sum(int(lengths[b].max() * len(b) - lengths[b].sum()) for b in batches)
+
+    random_batches = [list(range(i, min(i + 16, 1000))) for i in range(0, 1000, 16)]
+    assert padding(epoch1) < 0.25 * padding(random_batches)
+
+
+def test_sorted_evaluation_batches_give_predictions_in_file_order():
+    """Lots d'évaluation triés par longueur : logits et étiquettes reviennent dans l'ordre des données."""
+    from masterclass.data import load_reviews
+
+    model, tok = ft.load_classifier(seed=0)
+    model.eval()
+    dsd = load_reviews()
+    small = {"test": dsd["test"].select(range(37))}
+    loader = ft.make_loaders(small, tok, ft.FinetuneConfig(batch_size=4))["test"]
+    assert isinstance(loader.batch_sampler, SortedBatches)
+    texts = list(small["test"]["text"])
+    lengths = [len(x) for x in tok(texts)["input_ids"]]
+    assert [lengths[i] for i in loader.batch_sampler.order] == sorted(lengths)
+    logits, labels = ft.predict_logits(model, loader)
+    assert labels.tolist() == [int(y) for y in small["test"]["label"]]
+    with torch.no_grad():
+        one_by_one = torch.cat([model(**tok(t, return_tensors="pt")).logits for t in texts]).numpy()
+    np.testing.assert_allclose(logits, one_by_one, rtol=0, atol=1e-4)
+    with pytest.raises(ValueError, match="batch_size"):
+        SortedBatches([3, 1, 2], 0)
+    with pytest.raises(ValueError, match="lengths"):
+        LengthGroupedBatches([[1, 2]], 4, torch.Generator())
 
 
 def test_threads_variable_is_checked(monkeypatch):
