@@ -39,12 +39,12 @@ _LAYER_RE = re.compile(r"^(.*encoder\.layer\.)(\d+)\.(.*)$")
 class DistillConfig(FinetuneConfig):
     """Hyperparamètres de la distillation : ceux de l'affinage, plus la température et le poids α.
 
-    Par défaut, les élèves s'entraînent une époque sur les 640 premiers avis d'entraînement (un tirage
+    Par défaut, les élèves s'entraînent une époque sur les 480 premiers avis d'entraînement (un tirage
     aléatoire : le fichier est mélangé), pour que la page de distillation tienne dans la minute.
     """
 
     epochs: int = 1
-    max_train_examples: int | None = 640
+    max_train_examples: int | None = 480
     temperature: float = 2.0  # T : adoucit les distributions de l'enseignant et de l'élève
     alpha: float = 0.5  # poids du terme de distillation (1 - alpha pour l'entropie croisée)
     student_layers: tuple[int, ...] = (0, 2, 4)  # couches de l'enseignant copiées dans l'élève
