@@ -37,12 +37,17 @@ def _check_tensor(name: str, x) -> None:
         raise TypeError(f"{name} doit être un torch.Tensor : reçu {type(x).__name__}.")
 
 
+def _check_sequence(name: str, x) -> None:
+    """Tenseur d'au moins 2 dimensions ``(..., longueur, largeur)``."""
+    _check_tensor(name, x)
+    if x.ndim < 2:
+        raise ValueError(f"{name} doit avoir au moins 2 dimensions (..., longueur, largeur) : reçu {tuple(x.shape)}.")
+
+
 def check_query_key(query: Tensor, key: Tensor) -> None:
     """Vérifie que ``query (..., T, d_k)`` et ``key (..., S, d_k)`` sont des tenseurs compatibles (message en français)."""
     for name, x in (("query", query), ("key", key)):
-        _check_tensor(name, x)
-        if x.ndim < 2:
-            raise ValueError(f"{name} doit avoir au moins 2 dimensions (..., longueur, largeur) : reçu {tuple(x.shape)}.")
+        _check_sequence(name, x)
     if query.shape[-1] != key.shape[-1]:
         raise ValueError(
             "query et key doivent avoir la même dernière dimension d_k : "
@@ -113,9 +118,7 @@ def scaled_dot_product_attention(
     Voir : module 4, « Attention par produit scalaire normalisé ».
     """
     check_query_key(query, key)
-    _check_tensor("value", value)
-    if value.ndim < 2:
-        raise ValueError(f"value doit avoir au moins 2 dimensions (..., longueur, largeur) : reçu {tuple(value.shape)}.")
+    _check_sequence("value", value)
     if key.shape[-2] != value.shape[-2]:
         raise ValueError(
             "key et value doivent avoir la même longueur S (avant-dernière dimension) : "

@@ -136,17 +136,22 @@ class BertSelfAttention(nn.Module):
         return context, weights
 
 
-class BertSelfOutput(nn.Module):
-    """Projection de sortie de l'attention, connexion résiduelle et LayerNorm (post-normalisation)."""
+class BertAddNorm(nn.Module):
+    """Projection, dropout, connexion résiduelle puis LayerNorm : ``LayerNorm(résiduel + Dropout(W u + b))``.
 
-    def __init__(self, config: BertConfig):
+    C'est le « Add & Norm » post-normalisé de BERT, deux fois par couche : après l'attention (``u`` de largeur C,
+    ``BertSelfOutput`` dans ``transformers``) et après la couche intermédiaire (``u`` de largeur d_ff,
+    ``BertOutput``). Les noms ``dense`` et ``LayerNorm`` sont ceux des poids de ``transformers``.
+    """
+
+    def __init__(self, config: BertConfig, in_features: int):
         super().__init__()
-        self.dense = nn.Linear(config.hidden_size, config.hidden_size)
+        self.dense = nn.Linear(in_features, config.hidden_size)
         self.LayerNorm = nn.LayerNorm(config.hidden_size, eps=config.layer_norm_eps)
         self.dropout = nn.Dropout(config.hidden_dropout_prob)
 
-    def forward(self, context: Tensor, residual: Tensor) -> Tensor:
-        return self.LayerNorm(self.dropout(self.dense(context)) + residual)  # (B, T, C)
+    def forward(self, u: Tensor, residual: Tensor) -> Tensor:
+        return self.LayerNorm(self.dropout(self.dense(u)) + residual)  # (B, T, in) -> (B, T, C)
 
 
 class BertAttention(nn.Module):
@@ -155,7 +160,7 @@ class BertAttention(nn.Module):
     def __init__(self, config: BertConfig):
         super().__init__()
         self.self = BertSelfAttention(config)
-        self.output = BertSelfOutput(config)
+        self.output = BertAddNorm(config, config.hidden_size)
 
     def forward(self, x: Tensor, mask: Tensor | None) -> tuple[Tensor, Tensor]:
         context, weights = self.self(x, mask)
@@ -174,19 +179,6 @@ class BertIntermediate(nn.Module):
         return self.act(self.dense(x))  # (B, T, d_ff)
 
 
-class BertOutput(nn.Module):
-    """Seconde moitié : ``LayerNorm(x + W₂ u + b₂)``, de d_ff vers C, avec la connexion résiduelle."""
-
-    def __init__(self, config: BertConfig):
-        super().__init__()
-        self.dense = nn.Linear(config.intermediate_size, config.hidden_size)
-        self.LayerNorm = nn.LayerNorm(config.hidden_size, eps=config.layer_norm_eps)
-        self.dropout = nn.Dropout(config.hidden_dropout_prob)
-
-    def forward(self, u: Tensor, residual: Tensor) -> Tensor:
-        return self.LayerNorm(self.dropout(self.dense(u)) + residual)  # (B, T, C)
-
-
 class BertLayer(nn.Module):
     """Une couche d'encodeur : attention puis réseau à propagation avant, chacun suivi de Add & Norm."""
 
@@ -194,7 +186,7 @@ class BertLayer(nn.Module):
         super().__init__()
         self.attention = BertAttention(config)
         self.intermediate = BertIntermediate(config)
-        self.output = BertOutput(config)
+        self.output = BertAddNorm(config, config.intermediate_size)
 
     def forward(self, x: Tensor, mask: Tensor | None) -> tuple[Tensor, Tensor]:
         x, weights = self.attention(x, mask)
