@@ -38,14 +38,25 @@ class BuildResult:
 
     @property
     def warnings(self) -> list[str]:
-        """Lignes d'avertissement Sphinx ou d'erreur (le message réseau du noyau Jupyter est ignoré)."""
-        lines = []
-        for line in self.log.splitlines():
-            clean = re.sub(r"\x1b\[[0-9;]*m", "", line)
-            if "Kernel is running over TCP" in clean:
-                continue
-            if WARNING_RE.search(clean):
+        """Lignes d'avertissement Sphinx ou d'erreur.
+
+        Deux messages des noyaux Jupyter, qui ne disent rien du livre, sont ignorés : l'avertissement réseau
+        (« Kernel is running over TCP ») et la course connue d'ipykernel à l'arrêt d'un noyau (une trace
+        « Uncaught exception in ZMQStream callback » qui se termine par ``zmq.error.ZMQError`` : le noyau publie
+        son état sur une socket déjà fermée). Toute autre trace reste comptée.
+        """
+        raw = [re.sub(r"\x1b\[[0-9;]*m", "", line) for line in self.log.splitlines()]
+        lines, i = [], 0
+        while i < len(raw):
+            clean = raw[i]
+            if "Uncaught exception in ZMQStream callback" in clean:
+                end = next((j for j in range(i + 1, min(i + 60, len(raw))) if not raw[j].startswith((" ", "Traceback"))), None)
+                if end is not None and raw[end].startswith("zmq.error.ZMQError"):
+                    i = end + 1  # trace d'arrêt du noyau : ignorée en entier
+                    continue
+            if "Kernel is running over TCP" not in clean and WARNING_RE.search(clean):
                 lines.append(clean)
+            i += 1
         return lines
 
 

@@ -36,3 +36,21 @@ def test_binder_launch_button_targets_main_branch(built_book):
     links = re.findall(r'href="(https://mybinder\.org/v2/gh/[^"]+)"', html)
     assert links, "pas de bouton Binder"
     assert all("/main?" in link and "urlpath=lab/tree/book/guide.md" in link for link in links), links
+
+
+def test_only_the_known_kernel_shutdown_race_is_ignored():
+    """La trace d'arrêt d'ipykernel (ZMQError) est ignorée ; toute autre trace ou avertissement reste compté."""
+    from pathlib import Path
+
+    from buildbook import BuildResult
+
+    race = [
+        "ERROR:tornado.general:Uncaught exception in ZMQStream callback",
+        "Traceback (most recent call last):",
+        '  File "zmq/backend/cython/_zmq.py", line 190, in zmq.backend.cython._zmq._check_rc',
+        "zmq.error.ZMQError: Socket operation on non-socket",
+    ]
+    warning = "book/page.md:3: WARNING: undefined label: 'x'"
+    assert BuildResult(0, "\n".join(race + [warning]), Path(".")).warnings == [warning]
+    other = race[:-1] + ["RuntimeError: autre chose"]
+    assert BuildResult(0, "\n".join(other), Path(".")).warnings == [race[0]]
