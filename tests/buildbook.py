@@ -1,6 +1,6 @@
 """Construire le livre (en entier ou quelques pages) en mode strict, hors ligne, dans un répertoire donné.
 
-Utilisé par les tests du livre (``tests/test_build.py``), par le banc de mesure (``tests/bench_build.py``)
+Utilisé par les tests du livre (``tests/test_build.py``), par le banc de mesure (``code/benchmarks/bench_build.py``)
 et, pendant la rédaction, pour vérifier une page sans tout reconstruire :
 
     python tests/buildbook.py --out /tmp/livre book/04-attention/softmax.md
@@ -13,7 +13,6 @@ non nul au moindre avertissement (``-W -n --keep-going``) ou à la moindre erreu
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import re
 import subprocess
@@ -22,8 +21,9 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-WARNING_RE = re.compile(r"(WARNING|ERROR|CRITICAL|SEVERE)(?!\s*\|\s*Kernel is running over TCP)")
+from bookfiles import ROOT
+
+WARNING_RE = re.compile(r"(WARNING|ERROR|CRITICAL|SEVERE|Exception occurred)(?!\s*\|\s*Kernel is running over TCP)")
 
 
 @dataclass
@@ -50,7 +50,8 @@ class BuildResult:
         while i < len(raw):
             clean = raw[i]
             if "Uncaught exception in ZMQStream callback" in clean:
-                end = next((j for j in range(i + 1, min(i + 60, len(raw))) if not raw[j].startswith((" ", "Traceback"))), None)
+                following = range(i + 1, min(i + 60, len(raw)))
+                end = next((j for j in following if not raw[j].startswith((" ", "Traceback"))), None)
                 if end is not None and raw[end].startswith("zmq.error.ZMQError"):
                     i = end + 1  # trace d'arrêt du noyau : ignorée en entier
                     continue
@@ -65,14 +66,30 @@ def _toc_for(pages: list[str]) -> str:
     return f"format: jb-book\nroot: book/intro\nchapters:\n{entries}\n"
 
 
+def build_command(
+    source: Path | str, out_dir: Path | str, *, strict: bool, toc: Path | str | None = None, all_pages: bool = False
+) -> list[str]:
+    """La commande ``jupyter-book build`` d'un livre ``source`` vers ``out_dir``, lancée avec l'interpréteur courant.
+
+    ``strict`` : tout avertissement est une erreur (``-W -n --keep-going``) ; ``toc`` : une autre table des matières
+    que ``source/_toc.yml`` ; ``all_pages`` : tout reconstruire, sans le cache de Sphinx (``--all``).
+    """
+    cmd = [sys.executable, "-c", "from jupyter_book.cli.main import main; main()", "build", str(source)]
+    if all_pages:
+        cmd.append("--all")
+    cmd += ["--path-output", str(out_dir)]
+    if strict:
+        cmd += ["-W", "-n", "--keep-going"]
+    if toc is not None:
+        cmd += ["--toc", str(toc)]
+    return cmd
+
+
 def build(out_dir: Path | str, pages: list[str] | None = None, strict: bool = True, timeout: int = 5400) -> BuildResult:
     """Construit le livre dans ``out_dir`` et renvoie le code de retour et le journal complet."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    cmd = [sys.executable, "-c", "from jupyter_book.cli.main import main; main()", "build", str(ROOT), "--all", "--path-output", str(out_dir)]
-    if strict:
-        cmd += ["-W", "-n", "--keep-going"]
-    toc_file = None
+    toc = None
     if pages:
         # L'accueil et les annexes sans calcul sont toujours là : les renvois et citations s'y résolvent.
         always = ["book/guide", "book/notation", "book/glossaire", "book/bibliographie"]
@@ -81,7 +98,8 @@ def build(out_dir: Path | str, pages: list[str] | None = None, strict: bool = Tr
         toc_file = tempfile.NamedTemporaryFile("w", suffix=".yml", delete=False, dir=out_dir)
         toc_file.write(_toc_for(pages))
         toc_file.close()
-        cmd += ["--toc", toc_file.name]
+        toc = Path(toc_file.name)
+    cmd = build_command(ROOT, out_dir, strict=strict, toc=toc, all_pages=True)
     env = dict(os.environ, HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", HF_DATASETS_OFFLINE="1", PYTHONHASHSEED="0")
     proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
     return BuildResult(proc.returncode, proc.stdout + proc.stderr, out_dir)

@@ -50,7 +50,9 @@ def read_exclusions(path: Path = EXCLUSIONS_FILE) -> dict[str, str]:
 
 
 def _text(value) -> str:
-    return "".join(value) if isinstance(value, list) else (json.dumps(value, sort_keys=True) if not isinstance(value, str) else value)
+    if isinstance(value, list):
+        return "".join(value)
+    return value if isinstance(value, str) else json.dumps(value, sort_keys=True)
 
 
 def cell_outputs(notebook: Path) -> list[str]:
@@ -85,7 +87,9 @@ def notebooks(build_dir: Path) -> dict[str, Path]:
     return {p.relative_to(root).with_suffix(".md").as_posix(): p for p in sorted(root.rglob("*.ipynb"))}
 
 
-def compare(dir_a: Path, dir_b: Path, exclusions: dict[str, str] | None = None, common_only: bool = False) -> tuple[list[str], int]:
+def compare(
+    dir_a: Path, dir_b: Path, exclusions: dict[str, str] | None = None, common_only: bool = False
+) -> tuple[list[str], int]:
     """Différences entre deux constructions (liste de messages) et nombre de cellules comparées."""
     exclusions = read_exclusions() if exclusions is None else exclusions
     books_a, books_b = notebooks(dir_a), notebooks(dir_b)
@@ -101,14 +105,16 @@ def compare(dir_a: Path, dir_b: Path, exclusions: dict[str, str] | None = None, 
         if len(outputs_a) != len(outputs_b):
             problems.append(f"{page} : {len(outputs_a)} cellules de code contre {len(outputs_b)}")
             continue
-        for index, (out_a, out_b) in enumerate(zip(outputs_a, outputs_b), start=1):
+        for index, (out_a, out_b) in enumerate(zip(outputs_a, outputs_b, strict=True), start=1):
             key = f"{page}#{index}"
             if key in exclusions:
                 used.add(key)
                 continue
             compared += 1
             if out_a != out_b:
-                diff = difflib.unified_diff(out_a.splitlines(), out_b.splitlines(), "construction 1", "construction 2", lineterm="", n=1)
+                diff = difflib.unified_diff(
+                    out_a.splitlines(), out_b.splitlines(), "construction 1", "construction 2", lineterm="", n=1
+                )
                 problems.append(f"{key} : sorties différentes\n" + "\n".join(list(diff)[:40]))
     for key in sorted(set(exclusions) - used):
         page = key.split("#")[0]

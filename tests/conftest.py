@@ -15,7 +15,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-import buildbook  # noqa: E402
+import buildbook  # noqa: E402 - importable seulement après l'ajout de tests/ au chemin ci-dessus
 
 
 @pytest.fixture(scope="session")

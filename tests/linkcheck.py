@@ -64,7 +64,7 @@ def check_links(html_dir: Path) -> LinkReport:
     report = LinkReport()
     for page, collector in parsed.items():
         rel_page = page.relative_to(html_dir).as_posix()
-        for tag, target, line in collector.links:
+        for _tag, target, line in collector.links:
             target = target.strip()
             scheme = urlparse(target).scheme
             if scheme in ("http", "https", "mailto", "ftp") or target.startswith("//"):
@@ -95,7 +95,10 @@ def main(argv: list[str]) -> int:
     html_dir = Path(argv[1]) if len(argv) > 1 else Path("_build/html")
     report = check_links(html_dir)
     print("\n".join(report.broken))
-    print(f"{report.checked} liens internes vérifiés, {len(report.broken)} cassé(s), {len(report.external)} lien(s) externe(s) listé(s)")
+    print(
+        f"{report.checked} liens internes vérifiés, {len(report.broken)} cassé(s), "
+        f"{len(report.external)} lien(s) externe(s) listé(s)"
+    )
     return 1 if report.broken else 0
 
 

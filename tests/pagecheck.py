@@ -13,6 +13,12 @@ Utilisé par ``tests/test_browser.py`` sur chaque page du livre construit et sur
 - ``binder`` : le bouton de lancement pointe vers Binder, sur le fichier ``.md`` de la page ;
 - ``reseau`` : aucune requête hors du serveur local (le livre se lit hors ligne).
 
+Chaque détecteur est une fonction qui renvoie ses défauts : ``detect_mathjax``, ``detect_images``,
+``detect_outputs``, ``detect_language``, ``detect_solutions``, ``detect_search`` et ``detect_binder`` lisent ce que
+le navigateur a relevé sur la page ; ``console`` et ``reseau`` sont collectés pendant la navigation par
+``console_message``, ``page_exception``, ``failed_response``, ``failed_navigation`` et ``offline_request``.
+``check_page`` ouvre la page et les applique tous.
+
 Le navigateur est Chromium de Debian (``/usr/bin/chromium``) piloté par Playwright ; aucun navigateur n'est
 téléchargé. Le HTML est servi sur 127.0.0.1 par ``http.server`` dans un fil d'exécution.
 """
@@ -31,6 +37,8 @@ from urllib.parse import urlparse
 
 import yaml
 
+from bookfiles import ROOT
+
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--headless",
@@ -43,8 +51,9 @@ CHROMIUM_ARGS = [
 ]
 DETECTORS = ("console", "mathjax", "images", "sorties", "langue", "solutions", "recherche", "binder", "reseau")
 # Libellés anglais que les extensions écrivent quand la traduction manque ; aucun ne doit être visible.
-ENGLISH_LABELS = ("Proof.", "Show code cell", "Hide code cell", "Click to show", "Click to hide", "Search this book", "Solution to")
-ROOT = Path(__file__).resolve().parents[1]
+ENGLISH_LABELS = (
+    "Proof.", "Show code cell", "Hide code cell", "Click to show", "Click to hide", "Search this book", "Solution to"
+)
 ARTEFACTS = Path(__file__).resolve().parent / "artefacts"
 
 
@@ -112,7 +121,9 @@ def expected_outputs(notebook: Path) -> int:
         tags = set(cell.get("metadata", {}).get("tags", []))
         if tags & {"remove-cell", "remove-output"}:
             continue
-        shown = [o for o in cell.get("outputs", []) if not (o.get("output_type") == "stream" and o.get("name") == "stderr")]
+        shown = [
+            o for o in cell.get("outputs", []) if not (o.get("output_type") == "stream" and o.get("name") == "stderr")
+        ]
         if shown:
             count += 1
     return count
@@ -149,11 +160,14 @@ async () => {
       let mml = "";
       try { mml = window.MathJax.startup.toMML(item.root); } catch (err) { mml = ""; }
       if (/<merror/.test(mml) && !out.errors.length) out.errors.push(item.math);
-      else if (/mathcolor="red"/.test(mml) && !/\\color/.test(item.math)) out.errors.push("commande inconnue : " + item.math);
+      else if (/mathcolor="red"/.test(mml) && !/\\color/.test(item.math)) {
+        out.errors.push("commande inconnue : " + item.math);
+      }
     }
   }
   const clone = document.body.cloneNode(true);
-  for (const n of clone.querySelectorAll("pre, code, script, style, mjx-container, mjx-assistive-mml, .highlight, textarea")) n.remove();
+  const hidden = "pre, code, script, style, mjx-container, mjx-assistive-mml, .highlight, textarea";
+  for (const n of clone.querySelectorAll(hidden)) n.remove();
   out.text = clone.textContent;
   return out;
 }
@@ -180,7 +194,8 @@ _PAGE_JS = r"""
   placeholders: Array.from(document.querySelectorAll('input[name="q"], input[type="search"]')).map(i => i.placeholder),
   binder: Array.from(document.querySelectorAll('a[href*="/v2/gh/"]')).map(a => a.href),
   // libellés des cellules repliées de myst-nb : « {type} » y devient content/source/output/outputs, en anglais
-  prompts: Array.from(document.querySelectorAll("details.hide summary .admonition-title")).map(p => p.textContent.trim()),
+  prompts: Array.from(document.querySelectorAll("details.hide summary .admonition-title"))
+    .map(p => p.textContent.trim()),
   openSolutions: Array.from(document.querySelectorAll("div.solution")).filter(d => !d.classList.contains("dropdown"))
     .map(d => (d.querySelector(".admonition-title") || d).textContent.trim().slice(0, 80)),
 })
@@ -207,10 +222,127 @@ class PageReport:
         return "\n".join(lines)
 
 
-def _is_favicon(message) -> bool:
+# ------------------------------------------------------------------------------------------- les détecteurs
+# Chacun reçoit ce que le navigateur a relevé et renvoie ses défauts (liste vide : rien à signaler). Les
+# détecteurs « console » et « reseau » réagissent aux évènements de la navigation : une fonction par évènement,
+# qui renvoie le défaut ou None.
+
+
+def _is_favicon(url: str) -> bool:
     """Chromium demande /favicon.ico de lui-même ; ce n'est pas une ressource de la page."""
-    location = getattr(message, "location", None) or {}
-    return str(location.get("url", "")).endswith("/favicon.ico")
+    return str(url).endswith("/favicon.ico")
+
+
+def console_message(message) -> str | None:
+    """``console`` : un ``console.error`` de la page (pas celui du favicon demandé par Chromium)."""
+    where = (getattr(message, "location", None) or {}).get("url", "")
+    if message.type == "error" and not _is_favicon(where):
+        return f"console.error : {message.text} ({where})"
+    return None
+
+
+def page_exception(error) -> str:
+    """``console`` : une exception JavaScript non rattrapée."""
+    return f"exception JavaScript : {error}"
+
+
+def failed_response(response) -> str | None:
+    """``console`` : une ressource servie en erreur HTTP (≥ 400), favicon excepté."""
+    if response.status >= 400 and not _is_favicon(response.url):
+        return f"HTTP {response.status} : {response.url}"
+    return None
+
+
+def failed_navigation(response) -> str | None:
+    """``console`` : la page elle-même ne se charge pas (réponse absente ou en erreur)."""
+    if response is None or not response.ok:
+        return f"la page ne se charge pas : {response.status if response else 'aucune réponse'}"
+    return None
+
+
+def offline_request(url: str, local: str) -> str | None:
+    """``reseau`` : une requête hors du serveur local ``local`` (hôte:port) ; ``data:`` et ``blob:`` restent locales."""
+    if urlparse(url).netloc == local or url.startswith(("data:", "blob:")):
+        return None
+    return f"requête hors ligne bloquée : {url}"
+
+
+def detect_mathjax(math: dict, local: str) -> list[str]:
+    """``mathjax`` : chargé depuis le livre, chaque formule rendue, aucune erreur, aucun délimiteur brut visible."""
+    found = []
+    if math["total"] and not math["present"]:
+        found.append(f"{math['total']} formule(s) mais MathJax n'est pas chargé")
+    for src in math["src"]:
+        if urlparse(src).netloc != local:
+            found.append(f"MathJax ne vient pas du livre : {src}")
+    if math["unrendered"]:
+        found.append(f"{math['unrendered']} formule(s) sur {math['total']} non rendue(s)")
+    found += [f"erreur TeX : {error}" for error in math["errors"]]
+    for raw in RAW_MATH_RE.finditer(math["text"]):
+        start = max(raw.start() - 30, 0)
+        found.append("délimiteur TeX brut visible : « " + " ".join(math["text"][start : raw.end() + 30].split()) + " »")
+    return found
+
+
+def detect_images(images: list[dict]) -> list[str]:
+    """``images`` : chaque ``<img>`` est chargée."""
+    return [f"image non chargée : {img['src']}" for img in images if not img["ok"]]
+
+
+def detect_outputs(info: dict, source: Source | None, notebook: Path | None) -> list[str]:
+    """``sorties`` : autant de blocs de sortie que de cellules exécutées qui en ont ; et une page avec du code
+    visible doit avoir été exécutée."""
+    if source is None:
+        return []
+    found = []
+    expected = expected_outputs(notebook) if notebook else 0
+    if info["outputs"] != expected:
+        found.append(
+            f"{info['outputs']} bloc(s) de sortie dans la page, {expected} attendu(s) d'après le carnet exécuté"
+        )
+    if source.code_cells and expected == 0:
+        found.append(f"{source.code_cells} cellule(s) de code dans {source.path} mais aucune sortie exécutée")
+    return found
+
+
+def detect_language(info: dict, math: dict) -> list[str]:
+    """``langue`` : ``<html lang="fr">``, aucun libellé anglais visible (texte relevé avec ``math``), aucun libellé
+    de cellule repliée en anglais."""
+    found = []
+    if info["lang"] != "fr":
+        found.append(f'<html lang="{info["lang"]}"> au lieu de lang="fr"')
+    found += [f"libellé anglais visible : « {label} »" for label in ENGLISH_LABELS if label in math["text"]]
+    for prompt in sorted(set(info["prompts"])):
+        if re.search(r"\b(content|source|outputs?)$", prompt):
+            found.append(f"libellé de cellule repliée en anglais : « {prompt} » (nb_code_prompt_show sans {{type}})")
+    return found
+
+
+def detect_solutions(info: dict) -> list[str]:
+    """``solutions`` : aucune solution d'exercice dépliée d'office."""
+    return [f"solution dépliée d'office (ajouter :class: dropdown) : {title}" for title in info["openSolutions"]]
+
+
+def detect_search(info: dict) -> list[str]:
+    """``recherche`` : un champ de recherche, dont le texte d'invite est en français."""
+    if not info["placeholders"]:
+        return ["aucun champ de recherche"]
+    return [
+        f"texte d'invite de la recherche non français : « {text} »"
+        for text in info["placeholders"]
+        if not text.startswith("Rechercher")
+    ]
+
+
+def detect_binder(info: dict, source: Source | None, expected: str | None) -> list[str]:
+    """``binder`` : une page-carnet a un bouton Binder, vers l'adresse ``expected`` si elle est donnée."""
+    if source is None or not source.is_notebook:
+        return []
+    if not info["binder"]:
+        return [f"pas de bouton Binder pour {source.path}"]
+    if expected and expected not in info["binder"]:
+        return [f"bouton Binder {info['binder']} au lieu de {expected}"]
+    return []
 
 
 def check_page(
@@ -225,34 +357,28 @@ def check_page(
     """Ouvre une page comme un lecteur et applique tous les détecteurs ; renvoie les défauts par détecteur."""
     url = base_url + html_rel
     report = PageReport(url)
+    defects = report.defects
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     local = urlparse(base_url).netloc
 
-    def on_route(route):
-        if urlparse(route.request.url).netloc == local or route.request.url.startswith(("data:", "blob:")):
-            route.continue_()
-        else:
-            report.defects["reseau"].append(f"requête hors ligne bloquée : {route.request.url}")
-            route.abort()
+    def note(name: str, defect: str | None) -> None:
+        if defect:
+            defects[name].append(defect)
 
-    def on_console(message):
-        if message.type == "error" and not _is_favicon(message):
-            where = (getattr(message, "location", None) or {}).get("url", "")
-            report.defects["console"].append(f"console.error : {message.text} ({where})")
+    def on_route(route):
+        defect = offline_request(route.request.url, local)
+        if defect:
+            note("reseau", defect)
+            route.abort()
+        else:
+            route.continue_()
 
     page.route("**/*", on_route)
-    page.on("console", on_console)
-    page.on("pageerror", lambda error: report.defects["console"].append(f"exception JavaScript : {error}"))
-    page.on(
-        "response",
-        lambda response: report.defects["console"].append(f"HTTP {response.status} : {response.url}")
-        if response.status >= 400 and not response.url.endswith("/favicon.ico")
-        else None,
-    )
+    page.on("console", lambda message: note("console", console_message(message)))
+    page.on("pageerror", lambda error: note("console", page_exception(error)))
+    page.on("response", lambda response: note("console", failed_response(response)))
     try:
-        response = page.goto(url, wait_until="load")
-        if response is None or not response.ok:
-            report.defects["console"].append(f"la page ne se charge pas : {response.status if response else 'aucune réponse'}")
+        note("console", failed_navigation(page.goto(url, wait_until="load")))
         math = page.evaluate(_MATHJAX_JS)
         images = page.evaluate(_IMAGES_JS)
         info = page.evaluate(_PAGE_JS)
@@ -264,53 +390,13 @@ def check_page(
     finally:
         page.close()
 
-    # MathJax : chargé depuis le livre, chaque formule rendue, aucune erreur, aucun délimiteur brut visible.
-    mj = report.defects["mathjax"]
-    if math["total"] and not math["present"]:
-        mj.append(f"{math['total']} formule(s) mais MathJax n'est pas chargé")
-    for src in math["src"]:
-        if urlparse(src).netloc != local:
-            mj.append(f"MathJax ne vient pas du livre : {src}")
-    if math["unrendered"]:
-        mj.append(f"{math['unrendered']} formule(s) sur {math['total']} non rendue(s)")
-    mj += [f"erreur TeX : {error}" for error in math["errors"]]
-    for raw in RAW_MATH_RE.finditer(math["text"]):
-        start = max(raw.start() - 30, 0)
-        mj.append("délimiteur TeX brut visible : « " + " ".join(math["text"][start : raw.end() + 30].split()) + " »")
-
-    report.defects["images"] += [f"image non chargée : {img['src']}" for img in images if not img["ok"]]
-
-    # Sorties : autant de blocs de sortie que de cellules exécutées qui en ont ; et une page avec du code
-    # visible doit avoir été exécutée.
-    if source is not None:
-        expected = expected_outputs(notebook) if notebook else 0
-        if info["outputs"] != expected:
-            report.defects["sorties"].append(f"{info['outputs']} bloc(s) de sortie dans la page, {expected} attendu(s) d'après le carnet exécuté")
-        if source.code_cells and expected == 0:
-            report.defects["sorties"].append(f"{source.code_cells} cellule(s) de code dans {source.path} mais aucune sortie exécutée")
-
-    if info["lang"] != "fr":
-        report.defects["langue"].append(f'<html lang="{info["lang"]}"> au lieu de lang="fr"')
-
-    for label in ENGLISH_LABELS:
-        if label in math["text"]:
-            report.defects["langue"].append(f"libellé anglais visible : « {label} »")
-    for prompt in sorted(set(info["prompts"])):
-        if re.search(r"\b(content|source|outputs?)$", prompt):
-            report.defects["langue"].append(f"libellé de cellule repliée en anglais : « {prompt} » (nb_code_prompt_show sans {{type}})")
-    report.defects["solutions"] += [f"solution dépliée d'office (ajouter :class: dropdown) : {title}" for title in info["openSolutions"]]
-
-    if not info["placeholders"]:
-        report.defects["recherche"].append("aucun champ de recherche")
-    for text in info["placeholders"]:
-        if not text.startswith("Rechercher"):
-            report.defects["recherche"].append(f"texte d'invite de la recherche non français : « {text} »")
-
-    if source is not None and source.is_notebook:
-        if not info["binder"]:
-            report.defects["binder"].append(f"pas de bouton Binder pour {source.path}")
-        elif expected_binder and expected_binder not in info["binder"]:
-            report.defects["binder"].append(f"bouton Binder {info['binder']} au lieu de {expected_binder}")
+    defects["mathjax"] += detect_mathjax(math, local)
+    defects["images"] += detect_images(images)
+    defects["sorties"] += detect_outputs(info, source, notebook)
+    defects["langue"] += detect_language(info, math)
+    defects["solutions"] += detect_solutions(info)
+    defects["recherche"] += detect_search(info)
+    defects["binder"] += detect_binder(info, source, expected_binder)
     return report
 
 
@@ -320,9 +406,13 @@ def main(argv: list[str] | None = None) -> int:
 
     from playwright.sync_api import sync_playwright
 
-    parser = argparse.ArgumentParser(description="Ouvre chaque page construite dans Chromium et applique les contrôles.")
+    parser = argparse.ArgumentParser(
+        description="Ouvre chaque page construite dans Chromium et applique les contrôles."
+    )
     parser.add_argument("build_dir", type=Path, help="répertoire passé à tests/buildbook.py --out")
-    parser.add_argument("pages", nargs="*", help="pages source à contrôler (par défaut : toutes celles qui ont été construites)")
+    parser.add_argument(
+        "pages", nargs="*", help="pages source à contrôler (par défaut : toutes celles qui ont été construites)"
+    )
     args = parser.parse_args(argv)
     html_dir = args.build_dir / "_build" / "html"
     pages = [Path(p).with_suffix("").as_posix() for p in args.pages] or sorted(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from bookfiles import ROOT
 
 
 def _pins(path: Path) -> dict[str, str]:
@@ -45,13 +45,14 @@ def test_postbuild_stops_on_error_and_sets_jupytext_viewer():
 
 def test_postbuild_warms_the_model_cache_with_existing_functions():
     """Les modèles affinés (atelier 3, distillation) sont entraînés à la construction de l'image Binder."""
-    import masterclass.cache
+    import masterclass.finetune.cache
 
-    snippets = re.findall(r'python -c "(from masterclass\.cache import [^"]+)"', (ROOT / "binder" / "postBuild").read_text())
+    post_build = (ROOT / "binder" / "postBuild").read_text()
+    snippets = re.findall(r'python -c "(from masterclass\.finetune\.cache import [^"]+)"', post_build)
     assert snippets, "postBuild n'entraîne pas les modèles du cache"
     names = re.findall(r"(cached_\w+)\(", snippets[0])
     assert {"cached_finetune", "cached_student"} <= set(names)
-    assert all(callable(getattr(masterclass.cache, name, None)) for name in names)
+    assert all(callable(getattr(masterclass.finetune.cache, name, None)) for name in names)
     compile(snippets[0].replace("; ", "\n"), "postBuild", "exec")
 
 

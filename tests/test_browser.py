@@ -9,20 +9,19 @@ d'écran de chaque page est écrite dans ``tests/artefacts/captures/``.
 from __future__ import annotations
 
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+import buildbook
 import pagecheck
-from test_toc import toc_entries
+from bookfiles import ROOT, docname, toc_entries
 
 pytestmark = pytest.mark.browser
 
-ROOT = Path(__file__).resolve().parents[1]
 BROKEN_BOOK = Path(__file__).resolve().parent / "fixtures" / "livre-casse"
 CAPTURES = pagecheck.ARTEFACTS / "captures"
-PAGES = [Path(entry).with_suffix("").as_posix() for entry in toc_entries()]
+PAGES = [docname(entry) for entry in toc_entries()]
 
 
 @pytest.fixture(scope="session")
@@ -49,7 +48,7 @@ def site(built_book):
 def broken_site(tmp_path_factory):
     """Le mini-livre cassé, construit sans mode strict (il produit un avertissement : l'image absente)."""
     out = tmp_path_factory.mktemp("livre-casse")
-    cmd = [sys.executable, "-c", "from jupyter_book.cli.main import main; main()", "build", str(BROKEN_BOOK), "--path-output", str(out)]
+    cmd = buildbook.build_command(BROKEN_BOOK, out, strict=False)
     proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=600)
     html = out / "_build" / "html"
     assert (html / "page.html").is_file(), proc.stdout[-3000:] + proc.stderr[-3000:]
@@ -111,7 +110,9 @@ def _search(browser, base_url: str, word: str) -> list[str]:
             " return p && p.textContent.trim().length > 0; }",
             timeout=30000,
         )
-        return page.eval_on_selector_all("#search-results ul.search li a", "links => links.map(a => a.textContent.trim())")
+        return page.eval_on_selector_all(
+            "#search-results ul.search li a", "links => links.map(a => a.textContent.trim())"
+        )
     finally:
         page.close()
 

@@ -32,7 +32,11 @@ def test_two_clean_builds_give_identical_cell_outputs(built_book, tmp_path):
 
 def _fake_build(root, page: str, outputs: list[str]):
     nb = {
-        "cells": [{"cell_type": "code", "metadata": {}, "source": "", "outputs": [{"output_type": "stream", "name": "stdout", "text": t}]} for t in outputs],
+        "cells": [
+            {"cell_type": "code", "metadata": {}, "source": "",
+             "outputs": [{"output_type": "stream", "name": "stdout", "text": t}]}
+            for t in outputs
+        ],
         "metadata": {}, "nbformat": 4, "nbformat_minor": 5,
     }
     path = root / "_build" / "jupyter_execute" / page.replace(".md", ".ipynb")
@@ -49,7 +53,9 @@ def test_comparison_detects_a_changed_output(built_book, tmp_path):
     shutil.copytree(source, copy / "_build" / "jupyter_execute")
     intro = copy / "_build" / "jupyter_execute" / "book" / "intro.ipynb"
     nb = json.loads(intro.read_text())
-    stdout = next(o for c in nb["cells"] if c["cell_type"] == "code" for o in c.get("outputs", []) if o.get("name") == "stdout")
+    stdout = next(
+        o for c in nb["cells"] if c["cell_type"] == "code" for o in c.get("outputs", []) if o.get("name") == "stdout"
+    )
     stdout["text"] = "sortie différente, 12:03:59\n"
     intro.write_text(json.dumps(nb))
     problems, _ = compare_builds.compare(built_book.out_dir, copy, exclusions={})
@@ -61,9 +67,11 @@ def test_exclusions_are_honoured_and_cannot_go_stale(tmp_path):
     _fake_build(tmp_path / "b", "book/x.md", ["même\n", "durée : 1.5 s\n"])
     problems, _ = compare_builds.compare(tmp_path / "a", tmp_path / "b", exclusions={})
     assert [p.split(" :")[0] for p in problems] == ["book/x.md#2"]
-    problems, compared = compare_builds.compare(tmp_path / "a", tmp_path / "b", exclusions={"book/x.md#2": "chronométrage"})
+    timing = {"book/x.md#2": "chronométrage"}
+    problems, compared = compare_builds.compare(tmp_path / "a", tmp_path / "b", exclusions=timing)
     assert problems == [] and compared == 1
-    problems, _ = compare_builds.compare(tmp_path / "a", tmp_path / "b", exclusions={"book/x.md#2": "chronométrage", "book/x.md#9": "vieille"})
+    stale = {**timing, "book/x.md#9": "vieille"}
+    problems, _ = compare_builds.compare(tmp_path / "a", tmp_path / "b", exclusions=stale)
     assert problems == ["book/x.md#9 : exclusion qui ne correspond à aucune cellule (vieille)"]
     # Les adresses mémoire ne comptent pas comme des différences.
     _fake_build(tmp_path / "c", "book/y.md", ["<Figure at 0x7f3a2b1c0d90>\n"])

@@ -6,56 +6,51 @@ from pathlib import Path
 
 import yaml
 
-ROOT = Path(__file__).resolve().parents[1]
+from bookfiles import ROOT, book_pages, docname, toc_entries
 
 
-def _toc_entries(node) -> list[str]:
-    found = []
-    if isinstance(node, dict):
-        for key in ("root", "file"):
-            if key in node:
-                found.append(node[key])
-        for value in node.values():
-            if isinstance(value, (list, dict)):
-                found += _toc_entries(value)
-    elif isinstance(node, list):
-        for item in node:
-            found += _toc_entries(item)
-    return found
+def missing_from_toc(root: Path = ROOT) -> set[str]:
+    """Pages de ``root/book/`` qu'aucune entrée de ``root/_toc.yml`` ne nomme."""
+    return {docname(p, root) for p in book_pages(root)} - {docname(e) for e in toc_entries(root)}
 
 
-def toc_entries() -> list[str]:
-    return _toc_entries(yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8")))
-
-
-def book_pages() -> set[str]:
-    return {
-        p.relative_to(ROOT).with_suffix("").as_posix()
-        for p in (ROOT / "book").rglob("*.md")
-        if not any(part.startswith((".", "_")) for part in p.relative_to(ROOT).parts)
-    }
+def toc_problems(root: Path = ROOT) -> list[str]:
+    """Entrées de ``root/_toc.yml`` en double ou sans fichier ``.md``."""
+    entries = [docname(e) for e in toc_entries(root)]
+    problems = [f"entrée en double dans _toc.yml : {e}" for e in sorted({e for e in entries if entries.count(e) > 1})]
+    problems += [f"entrée de _toc.yml sans fichier : {e}" for e in entries if not (root / f"{e}.md").is_file()]
+    return problems
 
 
 def test_every_page_is_in_the_toc():
-    missing = book_pages() - {Path(e).with_suffix("").as_posix() for e in toc_entries()}
+    missing = missing_from_toc()
     assert not missing, f"pages absentes de _toc.yml : {sorted(missing)}"
 
 
 def test_every_toc_entry_exists_once():
-    entries = [Path(e).with_suffix("").as_posix() for e in toc_entries()]
-    assert len(entries) == len(set(entries)), "entrée en double dans _toc.yml"
-    absent = [e for e in entries if not (ROOT / f"{e}.md").is_file()]
-    assert not absent, f"entrées de _toc.yml sans fichier : {absent}"
+    problems = toc_problems()
+    assert not problems, "\n".join(problems)
 
 
-def test_helpers_detect_a_missing_page(tmp_path, monkeypatch):
-    """Le test ci-dessus peut échouer : une page hors table des matières est repérée."""
+def test_helpers_detect_a_missing_page(tmp_path):
+    """Les tests ci-dessus peuvent échouer : une page hors table des matières, une entrée en double ou sans fichier
+    sont repérées."""
     fake = tmp_path / "book" / "orpheline.md"
     fake.parent.mkdir(parents=True)
     fake.write_text("# Orpheline\n")
+    (tmp_path / "book" / "intro.md").write_text("# Accueil\n")
     (tmp_path / "_toc.yml").write_text("format: jb-book\nroot: book/intro\n")
-    monkeypatch.setattr(__import__(__name__), "ROOT", tmp_path)
-    assert book_pages() - set(toc_entries()) == {"book/orpheline"}
+    assert missing_from_toc(tmp_path) == {"book/orpheline"}
+    assert toc_problems(tmp_path) == []
+    (tmp_path / "_toc.yml").write_text(
+        "format: jb-book\nroot: book/intro\nchapters:\n  - file: book/orpheline\n  - file: book/intro.md\n"
+        "  - file: book/absente\n"
+    )
+    assert missing_from_toc(tmp_path) == set()
+    assert toc_problems(tmp_path) == [
+        "entrée en double dans _toc.yml : book/intro",
+        "entrée de _toc.yml sans fichier : book/absente",
+    ]
 
 
 def test_pages_read_first_exist_and_come_first():

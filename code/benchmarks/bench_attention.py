@@ -7,24 +7,18 @@ on compare deux implémentations explicites. Pour chaque ``T``, les deux passes 
 rapport de 1.0 signifie « aussi rapide », l'objectif est ≤ 1.25.
 
 Usage : ``python code/benchmarks/bench_attention.py [--repeats 15] [--lengths 64 256 1024]``.
-Voir : module 4, « Coût et variantes ».
+Voir : la section « Coût et variantes » du module 4 (book/04-attention/cout-et-variantes.md).
 """
 
 from __future__ import annotations
 
 import argparse
 import statistics
-import time
 
 import torch
 
-from masterclass.attention import MultiHeadAttention
-
-
-def _time(fn) -> float:
-    start = time.perf_counter()
-    fn()
-    return time.perf_counter() - start
+from masterclass.nn.attention import MultiHeadAttention
+from masterclass.utils.compute import alternating_times
 
 
 def bench(T: int, B: int = 8, d_model: int = 256, num_heads: int = 8, repeats: int = 15, warmup: int = 2):
@@ -40,23 +34,9 @@ def bench(T: int, B: int = 8, d_model: int = 256, num_heads: int = 8, repeats: i
     def run_torch():
         ref(x, x, x, need_weights=True, average_attn_weights=False)
 
-    with torch.inference_mode():
-        for _ in range(warmup):
-            run_ours()
-            run_torch()
-        ratios, t_ours, t_torch = [], [], []
-        for i in range(repeats):
-            # Alterner l'ordre évite de favoriser systématiquement le second (caches chauds).
-            if i % 2 == 0:
-                a = _time(run_ours)
-                b = _time(run_torch)
-            else:
-                b = _time(run_torch)
-                a = _time(run_ours)
-            ratios.append(a / b)
-            t_ours.append(a)
-            t_torch.append(b)
-    return statistics.median(ratios), statistics.median(t_ours), statistics.median(t_torch)
+    times = alternating_times({"ours": run_ours, "torch": run_torch}, repeats=repeats, warmup=warmup)
+    ratios = [a / b for a, b in zip(times["ours"], times["torch"], strict=True)]  # rapports d'un même tour
+    return statistics.median(ratios), statistics.median(times["ours"]), statistics.median(times["torch"])
 
 
 def main() -> None:

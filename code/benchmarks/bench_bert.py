@@ -1,9 +1,10 @@
-"""Banc de mesure : passe avant de ``masterclass.bert.BertModel`` / ``transformers.BertModel``, et 6 / 12 couches.
+"""Banc de mesure : passe avant de ``masterclass.models.bert.BertModel`` / ``transformers.BertModel`` ; 6 / 12 couches.
 
 1. Même modèle (all-MiniLM-L6-v2 fourni), mêmes poids, même lot rembourré de phrases réelles répétées jusqu'à
-   la taille ``B`` (rembourré à la plus longue phrase, puis à 128 jetons) : on imprime la médiane des temps et le rapport ours / transformers, contre l'implémentation
-   d'attention par défaut de ``transformers`` (« sdpa », noyau fusionné) et contre « eager » (explicite, comme la
-   nôtre, qui renvoie aussi les poids d'attention). Objectif : rapport ≤ 1.25.
+   la taille ``B`` (rembourré à la plus longue phrase, puis à 128 jetons) : on imprime la médiane des temps et le
+   rapport ours / transformers, contre l'implémentation d'attention par défaut de ``transformers`` (« sdpa », noyau
+   fusionné) et contre « eager » (explicite, comme la nôtre, qui renvoie aussi les poids d'attention).
+   Objectif : rapport ≤ 1.25.
 2. Vitesse d'inférence d'un ``transformers.BertModel`` à 12 couches contre un ``DistilBertModel`` à 6 couches de
    même largeur (configurations bert-base et distilbert-base, poids aléatoires : la vitesse n'en dépend pas).
 
@@ -17,9 +18,9 @@ import argparse
 
 import torch
 
-from masterclass.bert import BertModel
-from masterclass.distilbert import median_forward_seconds
-from masterclass.pretrained import bundled_model_path, load_tokenizer
+from masterclass.models.bert import BertModel
+from masterclass.models.pretrained import bundled_model_path, load_tokenizer
+from masterclass.utils.compute import median_seconds
 
 SENTENCES = [
     "La pizza est sortie du four et elle était délicieuse.",
@@ -51,7 +52,9 @@ def main() -> None:
     # Lot naturel (rembourré à la phrase la plus longue), puis lot rembourré à 128 jetons.
     for padding in ({"padding": True}, {"padding": "max_length", "max_length": 128}):
         batch = tokenizer(texts, return_tensors="pt", **padding)
-        t = median_forward_seconds(models, batch["input_ids"], batch["attention_mask"], repeats=args.repeats)
+        inputs = {"input_ids": batch["input_ids"], "attention_mask": batch["attention_mask"]}
+        t = median_seconds({name: (lambda m=model, x=inputs: m(**x)) for name, model in models.items()},
+                           repeats=args.repeats)
         print(f"1. all-MiniLM-L6-v2, lot {tuple(batch['input_ids'].shape)}, {args.threads} fils, médianes :")
         for name, seconds in t.items():
             print(f"   {name:9s} {1000 * seconds:8.2f} ms")
@@ -64,7 +67,8 @@ def main() -> None:
         "DistilBERT 6 couches": DistilBertModel(DistilBertConfig()).eval(),
     }
     ids = torch.randint(1000, 30000, (args.batch, args.length))
-    t = median_forward_seconds(deep, ids, repeats=max(3, args.repeats // 2))
+    t = median_seconds({name: (lambda m=model: m(input_ids=ids)) for name, model in deep.items()},
+                       repeats=max(3, args.repeats // 2))
     print(f"2. largeur 768, lot ({args.batch}, {args.length}), médianes :")
     for name, seconds in t.items():
         print(f"   {name:21s} {1000 * seconds:8.1f} ms")

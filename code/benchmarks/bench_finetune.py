@@ -8,7 +8,8 @@ Usage (depuis la racine du dépôt) :
 Le premier mode lance ``python -m masterclass.finetune --output-dir <temporaire>`` (exactement ce que ferait un
 lecteur) et imprime sa durée murale et ses exactitudes ; l'objectif du livre est ≤ 240 s sur deux cœurs et ≥ 90 %
 sur les avis jamais vus. Le second affine plusieurs variantes, imprime leurs exactitudes par époque et les écrit dans
-``results/finetune_exploration.json`` (non versionné). Les durées dépendent de la machine et de sa charge : ce sont des mesures, pas des tests.
+``results/finetune_exploration.json`` (non versionné). Les durées dépendent de la machine et de sa charge : ce sont
+des mesures, pas des tests.
 """
 
 from __future__ import annotations
@@ -57,8 +58,8 @@ def explore() -> list[dict]:
     """Affine chaque variante (même graine) et relève durée, époques retenues et exactitudes."""
     import transformers
 
-    from masterclass.data import load_reviews
-    from masterclass.finetune import FinetuneConfig, finetune
+    from masterclass.data.corpus import load_reviews
+    from masterclass.finetune.classifier import FinetuneConfig, finetune
 
     transformers.logging.set_verbosity_error()
     dsd = load_reviews()
@@ -91,7 +92,8 @@ def main() -> int:
     r = bench_default()
     print(f"machine : {machine}")
     print(f"python -m masterclass.finetune (défauts) : {r['seconds']:.0f} s (objectif ≤ 240 s), {r['epochs']} époques")
-    print(f"exactitude test : {100 * r['test']:.1f} % ; domaines inédits : {100 * r['heldout']:.1f} % (objectif ≥ 90 %)")
+    print(f"exactitude test : {100 * r['test']:.1f} % ; domaines inédits : {100 * r['heldout']:.1f} % "
+          "(objectif ≥ 90 %)")
     return 0
 
 

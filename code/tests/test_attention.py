@@ -1,4 +1,4 @@
-"""Tests de masterclass.attention et masterclass.attention_scores contre PyTorch.
+"""Tests de masterclass.nn.attention contre PyTorch (les autres scores : test_scores.py).
 
 Références : ``torch.nn.functional.scaled_dot_product_attention`` (attention seule),
 ``torch.nn.MultiheadAttention`` (poids copiés), ``torch.autograd`` (jacobienne, gradcheck).
@@ -14,29 +14,22 @@ import torch.nn.functional as F
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from masterclass import attention_scores
-from masterclass.attention import (
-    AdditiveAttention,
+from masterclass.nn.attention import (
     MultiHeadAttention,
-    MultiplicativeAttention,
-    SCORE_FUNCTIONS,
-    attention_from_scores,
+    apply_mask,
     causal_mask,
+    merge_heads,
     padding_mask,
     scaled_dot_product_attention,
     softmax,
+    split_heads,
 )
+
+from samples import CallSpy, qkv
 
 TOL64 = dict(rtol=0, atol=1e-12)
 TOL32 = dict(rtol=1e-6, atol=1e-6)
 
-
-def _qkv(B=2, h=3, T=5, S=7, d_k=8, d_v=6, dtype=torch.float64, seed=0):
-    g = torch.Generator().manual_seed(seed)
-    q = torch.randn(B, h, T, d_k, generator=g, dtype=dtype)
-    k = torch.randn(B, h, S, d_k, generator=g, dtype=dtype)
-    v = torch.randn(B, h, S, d_v, generator=g, dtype=dtype)
-    return q, k, v
 
 
 # ---------------------------------------------------------------- softmax
@@ -90,7 +83,7 @@ def test_softmax_temperature_tends_to_argmax():
 
 def test_softmax_fully_masked_row_gives_zeros():
     x = torch.tensor([[float("-inf")] * 3, [0.0, float("-inf"), 0.0]])
-    torch.testing.assert_close(softmax(x), torch.tensor([[0.0, 0.0, 0.0], [0.5, 0.0, 0.5]]))
+    torch.testing.assert_close(softmax(x), torch.tensor([[0.0, 0.0, 0.0], [0.5, 0.0, 0.5]]), rtol=0, atol=0)
 
 
 def test_softmax_rejects_integers_and_non_tensors():
@@ -105,7 +98,7 @@ def test_softmax_rejects_integers_and_non_tensors():
 
 @pytest.mark.parametrize("dtype, tol", [(torch.float64, TOL64), (torch.float32, TOL32)])
 def test_sdpa_equals_torch_without_mask(dtype, tol):
-    q, k, v = _qkv(dtype=dtype)
+    q, k, v = qkv(dtype=dtype)
     out, w = scaled_dot_product_attention(q, k, v)
     torch.testing.assert_close(out, F.scaled_dot_product_attention(q, k, v), **tol)
     expected_w = torch.softmax(q @ k.transpose(-2, -1) / math.sqrt(q.shape[-1]), dim=-1)
@@ -114,7 +107,7 @@ def test_sdpa_equals_torch_without_mask(dtype, tol):
 
 @pytest.mark.parametrize("dtype, tol", [(torch.float64, TOL64), (torch.float32, TOL32)])
 def test_sdpa_equals_torch_with_causal_and_padding_masks(dtype, tol):
-    q, k, v = _qkv(T=6, S=6, dtype=dtype)
+    q, k, v = qkv(T=6, S=6, dtype=dtype)
     causal = causal_mask(6)
     out, w = scaled_dot_product_attention(q, k, v, causal)
     torch.testing.assert_close(out, F.scaled_dot_product_attention(q, k, v, is_causal=True), **tol)
@@ -129,7 +122,7 @@ def test_sdpa_equals_torch_with_causal_and_padding_masks(dtype, tol):
 
 
 def test_sdpa_weights_equal_package_softmax():
-    q, k, v = _qkv()
+    q, k, v = qkv()
     mask = torch.ones(5, 7, dtype=torch.bool).tril(diagonal=1)
     _, w = scaled_dot_product_attention(q, k, v, mask)
     scores = (q @ k.transpose(-2, -1) / math.sqrt(8)).masked_fill(~mask, float("-inf"))
@@ -139,7 +132,7 @@ def test_sdpa_weights_equal_package_softmax():
 @pytest.mark.parametrize("empty_row", [False, True])
 def test_sdpa_with_grad_equals_without_grad(empty_row):
     # Deux chemins de code : softmax en place sans gradient, softmax ordinaire avec gradient.
-    q, k, v = _qkv()
+    q, k, v = qkv()
     mask = torch.ones(5, 7, dtype=torch.bool).tril(diagonal=2)
     if empty_row:
         mask[2] = False
@@ -152,6 +145,78 @@ def test_sdpa_with_grad_equals_without_grad(empty_row):
     assert torch.isfinite(w1).all() and (w1[..., 2, :] == 0).all() == empty_row
     out1.sum().backward()
     assert torch.isfinite(q.grad).all()
+
+
+def _no_grad_masks():
+    """Masques du test du chemin en place : aucun, causal, remplissage, les deux, lignes entièrement masquées."""
+    random = torch.rand(6, 6, generator=torch.Generator().manual_seed(8)) < 0.6
+    random[:, 0] = True
+    random[2] = False  # la requête 2 ne voit aucune clé
+    return {
+        "sans masque": None,
+        "causal": causal_mask(6),
+        "remplissage": padding_mask([6, 3], 6),
+        "causal et remplissage": padding_mask([6, 3], 6) & causal_mask(6),
+        "ligne vide": random,
+        "exemple vide": padding_mask([6, 0], 6),  # toutes les requêtes de l'exemple 1 sont sans clé
+    }
+
+
+@pytest.mark.parametrize("requires_grad", [False, True])
+@pytest.mark.parametrize("name", list(_no_grad_masks()))
+def test_sdpa_no_grad_in_place_softmax_equals_torch(name, requires_grad):
+    """Sous torch.no_grad(), la softmax est écrite en place (sub_, exp_, div_, masked_fill_) : mêmes poids que
+    torch.softmax à 1e-12 près en float64, même sortie que F.scaled_dot_product_attention, entrées intactes."""
+    mask = _no_grad_masks()[name]
+    q, k, v = (x.requires_grad_(requires_grad) for x in qkv(T=6, S=6))
+    before = [x.detach().clone() for x in (q, k, v)]
+    with torch.no_grad():
+        out, w = scaled_dot_product_attention(q, k, v, mask)
+        ref_out = F.scaled_dot_product_attention(q, k, v, attn_mask=mask)
+        scores = q @ k.transpose(-2, -1) / math.sqrt(q.shape[-1])  # (B, h, T, S)
+        if mask is not None:
+            scores = scores.masked_fill(~mask, float("-inf"))
+        expected_w = torch.softmax(scores, dim=-1)  # NaN sur les lignes entièrement masquées
+    assert not w.requires_grad and w.shape == (2, 3, 6, 6)
+    # Rien n'est écrit dans q, k, v.
+    assert all(torch.equal(x.detach(), y) for x, y in zip((q, k, v), before, strict=True))
+    empty = torch.zeros(6, dtype=torch.bool) if mask is None else ~mask.any(dim=-1)  # diffusable vers (B, h, T)
+    empty = empty.expand(w.shape[:-1])  # (B, h, T)
+    assert torch.isfinite(w).all() and torch.isfinite(out).all()
+    assert (w[empty] == 0).all() and (out[empty] == 0).all()  # poids nuls, pas NaN
+    assert torch.isnan(expected_w[empty]).all()  # la softmax directe, elle, donne NaN sur ces lignes
+    torch.testing.assert_close(w[~empty], expected_w[~empty], **TOL64)
+    torch.testing.assert_close(w[~empty].sum(-1), torch.ones_like(w[~empty][..., 0]), **TOL64)
+    torch.testing.assert_close(out, ref_out, **TOL64)
+    torch.testing.assert_close(out, w @ v.detach(), **TOL64)
+    assert (name in ("ligne vide", "exemple vide")) == bool(empty.any())  # le cas des lignes vides est bien couvert
+
+
+def test_sdpa_no_grad_in_place_softmax_is_stable_at_large_logits():
+    """Le chemin en place soustrait le maximum avant exp_ : pas de débordement pour des scores de l'ordre de 1e4."""
+    q, k, v = qkv()
+    q = q * 1e3  # scores d'ordre 1e3 à 1e4
+    mask = causal_mask(7)[:5]
+    with torch.no_grad():
+        _, w = scaled_dot_product_attention(q, k, v, mask)
+        scores = (q @ k.transpose(-2, -1) / math.sqrt(8)).masked_fill(~mask, float("-inf"))
+    assert scores.abs()[scores.isfinite()].max() > 1e3  # exp(scores) déborderait : le test a un sens
+    assert torch.isfinite(w).all()
+    torch.testing.assert_close(w, torch.softmax(scores, dim=-1), **TOL64)
+
+
+def test_sdpa_chooses_in_place_path_only_without_gradient(monkeypatch):
+    """torch.softmax (hors place) n'est appelée que si un gradient est suivi : les tests sous no_grad ci-dessus
+    couvrent bien la formule en place, et le chemin avec gradient garde une softmax dérivable."""
+    spy = CallSpy(torch.softmax)
+    monkeypatch.setattr(torch, "softmax", spy)
+    q, k, v = qkv()
+    with torch.no_grad():
+        scaled_dot_product_attention(q.requires_grad_(True), k, v)
+    scaled_dot_product_attention(q.detach(), k, v)  # aucune entrée ne demande de gradient : en place aussi
+    assert spy.calls == 0
+    _, w = scaled_dot_product_attention(q, k, v)
+    assert spy.calls == 1 and w.requires_grad
 
 
 @settings(max_examples=40, deadline=None)
@@ -177,7 +242,7 @@ def test_sdpa_equals_torch_for_any_shape(batch, T, S, d_k, d_v, seed):
 
 
 def test_sdpa_fully_masked_row_gives_zero_output_not_nan():
-    q, k, v = _qkv(T=3, S=4)
+    q, k, v = qkv(T=3, S=4)
     mask = torch.ones(3, 4, dtype=torch.bool)
     mask[1] = False
     out, w = scaled_dot_product_attention(q, k, v, mask)
@@ -190,7 +255,7 @@ def test_sdpa_fully_masked_row_gives_zero_output_not_nan():
 
 
 def test_sdpa_gradcheck():
-    q, k, v = (x.requires_grad_(True) for x in _qkv(B=1, h=2, T=3, S=4, d_k=5, d_v=2))
+    q, k, v = (x.requires_grad_(True) for x in qkv(B=1, h=2, T=3, S=4, d_k=5, d_v=2))
     mask = torch.ones(3, 4, dtype=torch.bool).tril(diagonal=1)
     assert torch.autograd.gradcheck(lambda a, b, c: scaled_dot_product_attention(a, b, c, mask), (q, k, v))
     assert torch.autograd.gradcheck(lambda a, b, c: scaled_dot_product_attention(a, b, c), (q, k, v))
@@ -219,7 +284,7 @@ def test_sdpa_permutation_equivariance_law(T, seed):
 
 
 def test_sdpa_shape_errors_name_both_shapes():
-    q, k, v = _qkv()
+    q, k, v = qkv()
     with pytest.raises(ValueError, match=r"query \(2, 3, 5, 8\), key \(2, 3, 7, 4\)"):
         scaled_dot_product_attention(q, k[..., :4], v)
     with pytest.raises(ValueError, match=r"key \(2, 3, 7, 8\), value \(2, 3, 6, 6\)"):
@@ -240,6 +305,31 @@ def test_masks_shapes_and_errors():
         causal_mask(0)
     with pytest.raises(ValueError, match=r"\[0, S=3\]"):
         padding_mask([4], 3)
+
+
+def test_apply_mask_sets_forbidden_scores_to_minus_infinity():
+    scores = torch.randn(2, 3, 4, dtype=torch.float64, generator=torch.Generator().manual_seed(9))
+    copy = scores.clone()
+    assert apply_mask(scores, None) is scores  # sans masque : les scores tels quels
+    mask = causal_mask(4)[1:]  # (3, 4), diffusé sur le lot
+    masked = apply_mask(scores, mask)
+    assert torch.equal(scores, copy)  # l'entrée n'est pas modifiée
+    assert masked.shape == scores.shape
+    assert torch.equal(masked[:, mask], scores[:, mask])
+    assert (masked[:, ~mask] == float("-inf")).all()
+
+
+def test_apply_mask_errors_are_in_french():
+    scores = torch.zeros(2, 5, 7)
+    message = r"mask doit être booléen \(True = peut regarder\) : reçu le type torch.float32"
+    with pytest.raises(TypeError, match=message):
+        apply_mask(scores, torch.ones(5, 7))
+    with pytest.raises(TypeError, match=r"mask doit être booléen .*torch.int64"):
+        apply_mask(scores, torch.ones(5, 7, dtype=torch.long))
+    with pytest.raises(TypeError, match="mask doit être un torch.Tensor : reçu list"):
+        apply_mask(scores, [[True] * 7] * 5)
+    with pytest.raises(ValueError, match=r"mask \(4, 4\) ne se diffuse pas vers la forme des scores \(2, 5, 7\)"):
+        apply_mask(scores, torch.ones(4, 4, dtype=torch.bool))
 
 
 # ---------------------------------------------------------------- attention multi-tête
@@ -302,9 +392,33 @@ def test_mha_parameter_count_and_head_split():
         assert sum(p.numel() for p in MultiHeadAttention(d, h, bias=False).parameters()) == 4 * d * d
     mha = MultiHeadAttention(16, 4)
     x = torch.arange(2 * 3 * 16, dtype=torch.float32).view(2, 3, 16)
-    heads = mha._split_heads(x)
+    heads = split_heads(x, mha.num_heads)
     assert heads.shape == (2, 4, 3, 4)
-    torch.testing.assert_close(heads[1, 2, 0], x[1, 0, 8:12])  # tête 2 = colonnes 8..11
+    torch.testing.assert_close(heads[1, 2, 0], x[1, 0, 8:12], rtol=0, atol=0)  # tête 2 = colonnes 8..11
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    B=st.integers(1, 3), T=st.integers(1, 6), h=st.integers(1, 4), d_k=st.integers(1, 5), seed=st.integers(0, 2**16)
+)
+def test_split_and_merge_heads_are_inverse_and_equal_view_transpose(B, T, h, d_k, seed):
+    g = torch.Generator().manual_seed(seed)
+    x = torch.randn(B, T, h * d_k, generator=g, dtype=torch.float64)
+    heads = split_heads(x, h)
+    assert heads.shape == (B, h, T, d_k)
+    assert torch.equal(heads, x.view(B, T, h, d_k).transpose(1, 2))  # référence : view puis transpose
+    for i in range(h):  # tête i = colonnes i·d_k … (i+1)·d_k − 1
+        assert torch.equal(heads[:, i], x[..., i * d_k : (i + 1) * d_k])
+    assert torch.equal(merge_heads(heads), x)
+    y = torch.randn(B, h, T, d_k, generator=g, dtype=torch.float64)
+    merged = merge_heads(y)
+    assert torch.equal(merged, y.transpose(1, 2).reshape(B, T, h * d_k))
+    assert torch.equal(split_heads(merged, h), y)
+
+
+def test_split_heads_refuses_width_not_divisible_by_heads():
+    with pytest.raises(ValueError, match=r"La largeur C=10 doit être divisible par le nombre de têtes h=3"):
+        split_heads(torch.ones(2, 4, 10), 3)
 
 
 def test_mha_gradcheck():
@@ -326,59 +440,3 @@ def test_mha_errors():
         MultiHeadAttention.from_torch(torch.nn.Linear(2, 2))
     with pytest.raises(ValueError, match="kdim"):
         MultiHeadAttention.from_torch(torch.nn.MultiheadAttention(8, 2, kdim=4, vdim=4, batch_first=True))
-
-
-# ---------------------------------------------------------------- scores alternatifs
-
-
-def test_score_functions_match_their_formulas():
-    g = torch.Generator().manual_seed(5)
-    q = torch.randn(3, 4, generator=g, dtype=torch.float64)
-    k = torch.randn(5, 4, generator=g, dtype=torch.float64)
-    dot = q @ k.T / 2.0
-    torch.testing.assert_close(SCORE_FUNCTIONS["produit scalaire"](q, k), dot, **TOL64)
-    torch.testing.assert_close(SCORE_FUNCTIONS["produit scalaire au carré"](q, k), dot**2, **TOL64)
-    torch.testing.assert_close(SCORE_FUNCTIONS["produit des carrés"](q, k), (q**2) @ (k**2).T / 2.0, **TOL64)
-    torch.testing.assert_close(SCORE_FUNCTIONS["produit scalaire inversé"](q, k), -dot, **TOL64)
-    torch.testing.assert_close(SCORE_FUNCTIONS["distance négative"](q, k), -torch.cdist(q, k) ** 2 / 2.0, **TOL64)
-
-
-def test_dot_scores_attention_equals_sdpa():
-    q, k, v = _qkv()
-    out, w = attention_from_scores(attention_scores.dot_scores(q, k), v)
-    ref_out, ref_w = scaled_dot_product_attention(q, k, v)
-    torch.testing.assert_close(out, ref_out, **TOL64)
-    torch.testing.assert_close(w, ref_w, **TOL64)
-
-
-def test_additive_attention_matches_loop_formula():
-    torch.manual_seed(6)
-    att = AdditiveAttention(4, 3, 5).double()
-    g = torch.Generator().manual_seed(6)
-    q, k, v = (torch.randn(2, n, d, generator=g, dtype=torch.float64) for n, d in [(2, 4), (3, 3), (3, 2)])
-    scores = att.scores(q, k)
-    for b in range(2):
-        for i in range(2):
-            for j in range(3):
-                hidden = att.w_query.weight @ q[b, i] + att.w_key.weight @ k[b, j] + att.w_key.bias
-                expected = att.v.weight[0] @ torch.tanh(hidden)
-                torch.testing.assert_close(scores[b, i, j], expected, **TOL64)
-    out, w = att(q, k, v, torch.tensor([True, True, False]))
-    assert (w[..., 2] == 0).all()
-    torch.testing.assert_close(out, w @ v, **TOL64)
-
-
-def test_multiplicative_attention_is_bilinear_and_scaled_variant_is_sdpa():
-    torch.manual_seed(7)
-    att = MultiplicativeAttention(4, 4, scaled=True).double()
-    with torch.no_grad():
-        att.weight.copy_(torch.eye(4))
-    q, k, v = _qkv(d_k=4)
-    out, w = att(q, k, v)
-    ref_out, ref_w = scaled_dot_product_attention(q, k, v)
-    torch.testing.assert_close(out, ref_out, **TOL64)
-    att2 = MultiplicativeAttention(3, 5).double()
-    q2, k2 = torch.randn(2, 3, dtype=torch.float64), torch.randn(4, 5, dtype=torch.float64)
-    torch.testing.assert_close(att2.scores(q2, k2), q2 @ att2.weight @ k2.T, **TOL64)
-    with pytest.raises(ValueError, match=r"query \(..., T, 3\)"):
-        att2.scores(k2, q2)

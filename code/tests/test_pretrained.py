@@ -1,13 +1,12 @@
-"""Tests de masterclass.pretrained : modèle fourni hors ligne et résolution des noms."""
+"""Tests de masterclass.models.pretrained : modèle fourni hors ligne et résolution des noms (le Hub : test_hub.py)."""
 
 import json
-from pathlib import Path
 
 import pytest
 import torch
 
-from masterclass import pretrained
-from masterclass.pretrained import ModelUnavailableError, bundled_model_path, resolve_model
+from masterclass.models import pretrained
+from masterclass.models.pretrained import ModelUnavailableError, bundled_model_path, resolve_model
 
 PIZZA = "La pizza est sortie du four et elle était délicieuse."
 

@@ -1,0 +1,9 @@
+"""Modèles bâtis avec les blocs de :mod:`masterclass.nn`, dont les poids se chargent depuis de vrais checkpoints.
+
+- :mod:`masterclass.models.pretrained` : le modèle pré-entraîné fourni hors ligne, un répertoire local ou un nom
+  du Hub ;
+- :mod:`masterclass.models.bert` : BERT construit de zéro (noms de paramètres de ``transformers``) ;
+- :mod:`masterclass.models.distilbert` : conversion exacte d'un BERT en DistilBERT, comptes de paramètres.
+
+N'importe ni l'entraînement ni les applications.
+"""
