@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import re
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 from bookfiles import ROOT
@@ -18,12 +21,53 @@ def _pins(path: Path) -> dict[str, str]:
     return pins
 
 
+#: Paquets propres à Binder : JupyterLab et le rendu MyST dans les cellules Markdown (absents de requirements.txt).
+BINDER_ONLY = {"jupyterlab": "4.5.11", "jupyterlab-myst": "2.7.0"}
+
+#: La pile MyST qui lit les pages : Binder doit avoir les mêmes versions que la construction du livre.
+MYST_STACK = ("myst-nb", "myst-parser", "sphinx", "docutils", "markdown-it-py", "mdit-py-plugins", "mdurl",
+              "linkify-it-py", "jupyter-cache", "nbclient", "nbformat", "jupytext", "ipykernel")
+
+
 def test_binder_pins_match_requirements():
     main = _pins(ROOT / "requirements.txt")
     binder = _pins(ROOT / "binder" / "requirements.txt")
     assert binder, "binder/requirements.txt ne fixe aucune version"
-    mismatched = {name: (version, main.get(name)) for name, version in binder.items() if main.get(name) != version}
+    mismatched = {name: (version, main.get(name)) for name, version in binder.items()
+                  if name not in BINDER_ONLY and main.get(name) != version}
     assert not mismatched, f"versions Binder différentes de requirements.txt : {mismatched}"
+    assert not set(BINDER_ONLY) & set(main), "un paquet « propre à Binder » figure aussi dans requirements.txt"
+
+
+def test_binder_pins_the_whole_myst_stack_like_the_book():
+    """Sans ces épingles, Binder installait les dernières versions compatibles (myst-parser 5 au lieu de 3)."""
+    main = _pins(ROOT / "requirements.txt")
+    binder = _pins(ROOT / "binder" / "requirements.txt")
+    missing = [name for name in MYST_STACK if name not in binder]
+    assert not missing, f"pile MyST non épinglée dans binder/requirements.txt : {missing}"
+    assert {name: binder[name] for name in MYST_STACK} == {name: main[name] for name in MYST_STACK}
+    assert binder["myst-parser"] == "3.0.1"
+
+
+def test_binder_pins_a_jupyterlab_that_renders_myst():
+    """jupyterlab-myst rend les directives MyST dans JupyterLab ; la paire de versions est épinglée ensemble.
+
+    Lit seulement les épingles (rien n'est installé). Si JupyterLab est installé dans cet environnement, vérifie
+    en plus que l'extension y est activée et compatible (« OK » de ``jupyter labextension list``).
+    """
+    binder = _pins(ROOT / "binder" / "requirements.txt")
+    assert {name: binder.get(name) for name in BINDER_ONLY} == BINDER_ONLY
+    labextension = shutil.which("jupyter-labextension", path=str(Path(sys.executable).parent))
+    if labextension is None:
+        return  # JupyterLab n'est pas installé ici (il ne l'est que dans Binder) : les épingles suffisent
+    from importlib.metadata import version
+
+    if version("jupyterlab") != BINDER_ONLY["jupyterlab"]:
+        return  # un autre JupyterLab que celui de Binder : son verdict ne dirait rien de Binder
+    listing = subprocess.run([labextension, "list"], capture_output=True, text=True, timeout=120)
+    text = re.sub(r"\x1b\[[0-9;]*m", "", listing.stdout + listing.stderr)
+    line = next((row for row in text.splitlines() if row.strip().startswith("jupyterlab-myst ")), "")
+    assert f"v{BINDER_ONLY['jupyterlab-myst']}" in line and "enabled" in line and line.rstrip().split()[3] == "OK", text
 
 
 def test_binder_has_cpu_torch_jupytext_and_the_package():

@@ -3,7 +3,24 @@
 Les fixtures qui chargent le modèle fourni sont dans ``conftest.py``.
 """
 
+import numpy as np
 import torch
+from hypothesis import settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+
+# Nombres de [-10, 10] : 0 ou de module ≥ 1e-6. Les sous-normaux (5e-324…) perdent leurs chiffres dès qu'on les
+# multiplie par 0,5 : ils testeraient l'arithmétique flottante, pas les lois démontrées dans le livre.
+FINITE = st.floats(min_value=-10, max_value=10, allow_nan=False, allow_infinity=False, width=64).map(
+    lambda x: 0.0 if abs(x) < 1e-6 else x
+)
+#: Réglages hypothesis des lois d'algèbre linéaire (60 exemples, sans limite de temps par exemple).
+SETTINGS = settings(max_examples=60, deadline=None)
+
+
+def vectors(n):
+    """Vecteurs float64 de taille ``n`` aux coordonnées tirées de :data:`FINITE`."""
+    return arrays(np.float64, (n,), elements=FINITE)
 
 #: Phrases réelles, françaises et anglaises, de longueurs différentes (le lot est complété par [PAD]).
 SENTENCES = [

@@ -87,7 +87,7 @@ def test_attention_is_the_package_one(path, batch, monkeypatch):
 def test_equal_to_transformers_on_real_weights(path, batch, reference, dtype, atol, real_only):
     ours = BertModel.from_pretrained(path).to(dtype)
     ref = reference.to(dtype)
-    assert batch["attention_mask"].min() == 0  # le lot est bien rembourré
+    assert batch["attention_mask"].min() == 0  # le lot est bien complété par du remplissage
     with torch.no_grad():
         out = ours(batch["input_ids"], batch["attention_mask"], batch["token_type_ids"])
         exp = ref(**batch, output_hidden_states=True, output_attentions=True)
@@ -163,6 +163,43 @@ def test_mean_pooling_matches_sentence_transformers(path, batch):
     torch.testing.assert_close(ours, reference, atol=1e-6, rtol=0)
     with pytest.raises(ValueError, match="Formes attendues"):
         mean_pooling(out.last_hidden_state, batch["attention_mask"][:, :3])
+
+
+def test_layer_norm_and_gelu_are_the_documented_ones():
+    """LayerNorm : variance biaisée, ε = 1e-12 ; activation : GELU exacte x Φ(x) ("gelu" de transformers), pas tanh."""
+    from transformers.activations import ACT2FN
+
+    config = BertConfig(hidden_size=16, num_attention_heads=4, intermediate_size=32)
+    torch.manual_seed(0)
+    add_norm = bert_module.BertAddNorm(config, 16).double().eval()
+    with torch.no_grad():
+        add_norm.LayerNorm.weight.normal_()
+        add_norm.LayerNorm.bias.normal_()
+    u, residual = torch.randn(2, 3, 16, dtype=torch.float64), torch.randn(2, 3, 16, dtype=torch.float64)
+    x = add_norm.dense(u) + residual
+    ln = add_norm.LayerNorm
+    by_hand = ln.weight * (x - x.mean(-1, keepdim=True)) / torch.sqrt(x.var(-1, unbiased=False, keepdim=True)
+                                                                      + 1e-12) + ln.bias
+    assert ln.eps == 1e-12
+    torch.testing.assert_close(add_norm(u, residual), by_hand, rtol=0, atol=1e-12)
+
+    intermediate = bert_module.BertIntermediate(config).double()
+    h = torch.linspace(-6, 6, 1001, dtype=torch.float64)[None, :, None].expand(1, 1001, 16)
+    pre = intermediate.dense(h)
+    exact = pre * 0.5 * (1 + torch.erf(pre / 2**0.5))
+    torch.testing.assert_close(intermediate(h), exact, rtol=0, atol=1e-12)
+    torch.testing.assert_close(intermediate(h), ACT2FN["gelu"](pre), rtol=0, atol=1e-12)
+    assert (intermediate(h) - ACT2FN["gelu_new"](pre)).abs().max() > 1e-5  # l'approximation tanh est autre chose
+
+
+def test_bundled_pooler_was_never_trained(path):
+    """all-MiniLM-L6-v2 : ni MiniLM ni Sentence-BERT n'entraînent le pooler ; son biais est resté à 0."""
+    state = load_bert_state_dict(path)
+    assert torch.count_nonzero(state["pooler.dense.bias"]) == 0
+    w = state["pooler.dense.weight"].double()
+    kurtosis = (((w - w.mean()) ** 4).mean() / w.var() ** 2).item()
+    edge = (torch.linalg.matrix_norm(w, ord=2) / (2 * w.std() * w.shape[0] ** 0.5)).item()
+    assert abs(kurtosis - 3) < 0.1 and abs(edge - 1) < 0.05  # un tirage gaussien i.i.d.
 
 
 def test_training_mode_dropout(path, batch):

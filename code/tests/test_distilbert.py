@@ -19,7 +19,7 @@ def test_distilbert_conversion_is_exact(path, batch):
     assert isinstance(distil, DistilBertModel) and distil.config.n_layers == 6
     ours = BertModel.from_pretrained(path)
     keep = batch["attention_mask"].bool()
-    assert not keep.all()  # le lot est bien rembourré
+    assert not keep.all()  # le lot est bien complété par du remplissage
     with torch.no_grad():
         expected = ours(batch["input_ids"], batch["attention_mask"]).last_hidden_state
         got = distil(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).last_hidden_state

@@ -6,18 +6,13 @@ Tolérances : 1e-10 (relatives ou absolues) en float64 pour les identités exact
 import numpy as np
 import pytest
 import torch
-from hypothesis import assume, given, settings
+from hypothesis import assume, given
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from masterclass.maths import linalg as L
 
-# Nombres de [-10, 10] : 0 ou de module ≥ 1e-6. Les sous-normaux (5e-324…) perdent leurs chiffres dès qu'on les
-# multiplie par 0,5 : ils testeraient l'arithmétique flottante, pas les lois démontrées dans le livre.
-FINITE = st.floats(min_value=-10, max_value=10, allow_nan=False, allow_infinity=False, width=64).map(
-    lambda x: 0.0 if abs(x) < 1e-6 else x
-)
-SETTINGS = settings(max_examples=60, deadline=None)
+from samples import FINITE, SETTINGS, vectors
 
 
 def square(n_min=1, n_max=6):
@@ -27,10 +22,6 @@ def square(n_min=1, n_max=6):
 def matrices(max_side=6):
     shapes = st.tuples(st.integers(1, max_side), st.integers(1, max_side))
     return shapes.flatmap(lambda s: arrays(np.float64, s, elements=FINITE))
-
-
-def vectors(n):
-    return arrays(np.float64, (n,), elements=FINITE)
 
 
 # ------------------------------------------------------------------------------------ bases

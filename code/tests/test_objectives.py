@@ -46,6 +46,19 @@ def test_mlm_selection_rate_is_15_percent_of_ordinary_tokens(masking):
     assert torch.equal(masked[~chosen], ids[~chosen])  # rien ne change hors des positions choisies
 
 
+def test_mlm_count_per_sequence_is_binomial(masking):
+    """Choix indépendant par position (comme DataCollatorForLanguageModeling) : le nombre de positions choisies
+    par séquence de n jetons ordinaires a la variance binomiale n p (1 − p), et non la variance nulle du nombre
+    fixe round(0,15 × longueur) du script d'origine de BERT."""
+    _, special, _, labels = masking
+    rows = slice(N_ROWS // 2, N_ROWS)  # séquences sans remplissage : n = N_COLS − 2 jetons ordinaires chacune
+    n = int((~special[rows]).sum(1)[0])
+    counts = (labels[rows] != IGNORE_INDEX).sum(1).double()
+    expected = n * 0.15 * 0.85
+    # Variance empirique de 200 séquences : écart-type relatif ≈ √(2/199) ≈ 0,1 ; ±50 % ≈ 5 écarts-types.
+    assert 0.5 * expected < counts.var().item() < 1.5 * expected
+
+
 def test_mlm_80_10_10_rule(masking):
     ids, special, masked, labels = masking
     chosen = labels != IGNORE_INDEX
@@ -103,7 +116,7 @@ def test_mlm_laws_hold_for_any_input(seed, B, T, probability):
 
 
 def reference_loss(s, t, y, temperature, alpha):
-    """Calcul de référence en float64 avec NumPy : α T² · moyenne Σ_k p_t (log p_t − log p_s) + (1 − α) CE."""
+    """Calcul de référence en float64 avec NumPy : α τ² · moyenne Σ_k p_t (log p_t − log p_s) + (1 − α) CE."""
     s, t = np.asarray(s, dtype=np.float64), np.asarray(t, dtype=np.float64)
 
     def log_softmax(z):
@@ -135,7 +148,7 @@ def test_soft_term_vanishes_when_student_equals_teacher():
 
 
 def test_high_temperature_gradient_is_logit_matching():
-    """Hinton et al. (2015), § 2.1 : pour T grand, ∂(T² KL)/∂z_s ≈ ((z_s − z̄_s) − (z_t − z̄_t)) / (K · B)."""
+    """Hinton et al. (2015), § 2.1 : pour τ grand, ∂(τ² KL)/∂z_s ≈ ((z_s − z̄_s) − (z_t − z̄_t)) / (K · B)."""
     torch.manual_seed(0)
     s = torch.randn(3, 4, dtype=torch.float64, requires_grad=True)
     t = torch.randn(3, 4, dtype=torch.float64)
@@ -143,16 +156,38 @@ def test_high_temperature_gradient_is_logit_matching():
     distillation_loss(s, t, y, temperature=1000.0, alpha=1.0).backward()
     centered = (s - s.mean(1, keepdim=True)) - (t - t.mean(1, keepdim=True))
     expected = centered.detach() / (4 * 3)
-    # Erreur d'approximation relative en O(1/T) : tolérance relative 1e-2 pour T = 1000.
+    # Erreur d'approximation relative en O(1/τ) : tolérance relative 1e-2 pour τ = 1000.
     torch.testing.assert_close(s.grad, expected, rtol=1e-2, atol=1e-9)
-    # Cet écart est bien le terme en 1/T : avec le développement au second ordre de softmax(z/T),
-    # (1/K)(1 + z̃/T + (z̃² − moyenne(z̃²))/(2T²)) où z̃ = z − z̄, il ne reste qu'un O(1/T²), soit ~1e-6 relatif.
+    # Cet écart est bien le terme en 1/τ : avec le développement au second ordre de softmax(z/τ),
+    # (1/K)(1 + z̃/τ + (z̃² − moyenne(z̃²))/(2τ²)) où z̃ = z − z̄, il ne reste qu'un O(1/τ²), soit ~1e-6 relatif.
     def second_order(z):
         z = z - z.mean(1, keepdim=True)
         return z + (z**2 - (z**2).mean(1, keepdim=True)) / (2 * 1000.0)
 
     expected2 = (second_order(s.detach()) - second_order(t)) / (4 * 3)
     torch.testing.assert_close(s.grad, expected2, rtol=1e-5, atol=1e-12)
+
+
+def test_unscaled_soft_gradient_decays_as_inverse_square_temperature():
+    """Hinton et al. (2015), § 2 : sans le facteur τ², le gradient des cibles souples décroît comme 1/τ², pas 1/τ.
+
+    La dérivation en chaîne donne un 1/τ, et s − t ≈ (z̃_s − z̃_t)/(Kτ) en donne un second (logits centrés) :
+    τ² × gradient sans facteur tend vers (z̃_s − z̃_t)/(K B), et la pente log-log vaut −2.
+    """
+    torch.manual_seed(1)
+    s = torch.randn(3, 5, dtype=torch.float64, requires_grad=True)
+    t = torch.randn(3, 5, dtype=torch.float64)
+    y = torch.zeros(3, dtype=torch.long)
+    taus = np.array([10.0, 100.0, 1000.0])
+    norms = []
+    for tau in taus:
+        (grad,) = torch.autograd.grad(distillation_loss(s, t, y, temperature=tau, alpha=1.0) / tau**2, s)
+        norms.append(grad.norm().item())
+    slopes = np.diff(np.log(norms)) / np.diff(np.log(taus))
+    assert np.all(np.abs(slopes + 2) < 0.02), slopes  # une décroissance en 1/τ donnerait −1
+    centered = (s - s.mean(1, keepdim=True)) - (t - t.mean(1, keepdim=True))
+    limit = (centered / (5 * 3)).norm().item()
+    assert taus[-1] ** 2 * norms[-1] == pytest.approx(limit, rel=1e-2)
 
 
 def test_distillation_loss_checks_its_inputs():

@@ -1,9 +1,11 @@
 """Distillation en miniature : un élève à 3 couches apprend d'un enseignant BERT à 6 couches affiné.
 
-L'élève garde la largeur de l'enseignant et en reçoit une couche sur deux (0, 2, 4), avec les plongements,
+L'élève garde la largeur de l'enseignant et en reçoit une couche sur deux (indices 0, 2, 4 ; couches 1, 3 et 5 dans
+la numérotation du texte), avec les plongements,
 le « pooler » et la tête de classification, comme DistilBERT a été initialisé depuis BERT (Sanh et al., 2019).
 Il est entraîné par la boucle générique (:func:`masterclass.training.loop.train`) avec la perte de Hinton et al.
-(2015), :func:`masterclass.training.objectives.distillation_loss`, ou, pour comparer, sur les seules étiquettes.
+(2015), :func:`masterclass.training.objectives.distillation_loss` (température τ, poids α), ou, pour comparer, sur
+les seules étiquettes.
 
 Voir : {ref}`m7-distillation`.
 """
@@ -35,7 +37,7 @@ _LAYER_RE = re.compile(r"^(.*encoder\.layer\.)(\d+)\.(.*)$")
 
 @dataclass
 class DistillConfig(FinetuneConfig):
-    """Hyperparamètres de la distillation : ceux de l'affinage, plus la température et le poids α.
+    """Hyperparamètres de la distillation : ceux de l'affinage, plus la température τ et le poids α.
 
     Par défaut, les élèves s'entraînent une époque sur les 480 premiers avis d'entraînement (un tirage
     aléatoire : le fichier est mélangé), pour que la page de distillation tienne dans la minute.

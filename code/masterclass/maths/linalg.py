@@ -1,4 +1,5 @@
-"""Algèbre linéaire du livre : bases, similarité cosinus, diagonalisation, puissances, SVD tronquée.
+"""Algèbre linéaire du livre : bases, similarité cosinus, diagonalisation, puissances, SVD tronquée (le noyau,
+Gram-Schmidt, QR et les projections orthogonales sont dans :mod:`masterclass.maths.orthogonal`).
 
 Chaque fonction prend et renvoie des tableaux NumPy. Les vecteurs d'une famille sont rangés en lignes
 (convention du code, voir « Notations ») ; les formules du texte les écrivent en colonnes.
@@ -17,8 +18,11 @@ import numpy as np
 DEFAULT_MAX_CONDITION = 1e8
 
 
-def _as_float_array(name: str, x, ndim: int | None = None) -> np.ndarray:
-    """Convertit ``x`` en tableau de flottants (ou complexes) et vérifie son nombre d'axes."""
+def as_float_array(name: str, x, ndim: int | None = None) -> np.ndarray:
+    """Convertit ``x`` en tableau de flottants (ou complexes) et vérifie son nombre d'axes (erreur en français).
+
+    Vérification commune aux modules de :mod:`masterclass.maths`.
+    """
     if isinstance(x, (str, bytes)) or x is None:
         raise TypeError(f"{name} doit être un tableau numérique : reçu {type(x).__name__}.")
     try:
@@ -37,7 +41,7 @@ def _as_float_array(name: str, x, ndim: int | None = None) -> np.ndarray:
 
 
 def _as_square(name: str, A) -> np.ndarray:
-    arr = _as_float_array(name, A, ndim=2)
+    arr = as_float_array(name, A, ndim=2)
     if arr.shape[0] != arr.shape[1] or arr.shape[0] == 0:
         raise ValueError(f"{name} doit être une matrice carrée non vide (n, n) : reçu la forme {arr.shape}.")
     return arr
@@ -69,7 +73,7 @@ def rank(vectors, tol: float | None = None) -> int:
     Calculé par SVD (``numpy.linalg.matrix_rank``) : nombre de valeurs singulières au-dessus du seuil ``tol``.
     Voir : {ref}`fondements-vecteurs`.
     """
-    V = _as_float_array("vectors", vectors, ndim=2)
+    V = as_float_array("vectors", vectors, ndim=2)
     return int(np.linalg.matrix_rank(V, tol=tol))
 
 
@@ -78,7 +82,7 @@ def is_free(vectors, tol: float | None = None) -> bool:
 
     Voir : {ref}`fondements-vecteurs`.
     """
-    V = _as_float_array("vectors", vectors, ndim=2)
+    V = as_float_array("vectors", vectors, ndim=2)
     return rank(V, tol) == V.shape[0]
 
 
@@ -87,7 +91,7 @@ def is_generating(vectors, tol: float | None = None) -> bool:
 
     Voir : {ref}`fondements-vecteurs`.
     """
-    V = _as_float_array("vectors", vectors, ndim=2)
+    V = as_float_array("vectors", vectors, ndim=2)
     return rank(V, tol) == V.shape[1]
 
 
@@ -97,7 +101,7 @@ def is_basis(vectors, tol: float | None = None) -> bool:
     Une base est une famille libre et génératrice ; dans ℝ^d cela équivaut à ``n = d`` et rang ``= d``.
     Voir : {ref}`fondements-vecteurs`.
     """
-    V = _as_float_array("vectors", vectors, ndim=2)
+    V = as_float_array("vectors", vectors, ndim=2)
     return is_free(V, tol) and is_generating(V, tol)
 
 
@@ -107,8 +111,8 @@ def coordinates(basis, x) -> np.ndarray:
     Lève ``ValueError`` si la famille n'est pas une base ou si les dimensions diffèrent.
     Voir : {ref}`fondements-vecteurs`.
     """
-    B = _as_float_array("basis", basis, ndim=2)
-    x = _as_float_array("x", x, ndim=1)
+    B = as_float_array("basis", basis, ndim=2)
+    x = as_float_array("x", x, ndim=1)
     if B.shape[1] != x.shape[0]:
         raise ValueError(
             f"x doit avoir la dimension des vecteurs de la base : base {B.shape}, x {x.shape}."
@@ -131,8 +135,8 @@ def cosine_similarity(u, v) -> float:
     Lève ``ValueError`` pour un vecteur nul (l'angle n'est pas défini) ou des dimensions différentes.
     Voir : {ref}`fondements-produit-scalaire`.
     """
-    u = _as_float_array("u", u, ndim=1)
-    v = _as_float_array("v", v, ndim=1)
+    u = as_float_array("u", u, ndim=1)
+    v = as_float_array("v", v, ndim=1)
     if u.shape != v.shape:
         raise ValueError(f"u et v doivent avoir la même dimension : u {u.shape}, v {v.shape}.")
     # Mise à l'échelle par le maximum : évite le dépassement de capacité de ‖u‖² pour de très grands vecteurs.
@@ -235,7 +239,7 @@ def low_rank_approximation(A, k: int) -> np.ndarray:
     rang ≤ ``k``. ``k`` va de 0 à ``min(m, n)``.
     Voir : {ref}`fondements-svd`.
     """
-    A = _as_float_array("A", A, ndim=2)
+    A = as_float_array("A", A, ndim=2)
     k = _check_int("k", k, 0)
     if k > min(A.shape):
         raise ValueError(f"k doit être compris entre 0 et min(m, n) = {min(A.shape)} : reçu {k}.")
@@ -248,7 +252,7 @@ def truncation_error(A, k: int) -> float:
 
     Voir : {ref}`fondements-svd`.
     """
-    A = _as_float_array("A", A, ndim=2)
+    A = as_float_array("A", A, ndim=2)
     k = _check_int("k", k, 0)
     if k > min(A.shape):
         raise ValueError(f"k doit être compris entre 0 et min(m, n) = {min(A.shape)} : reçu {k}.")
@@ -262,7 +266,7 @@ def explained_variance_ratio(A) -> np.ndarray:
     Pour une matrice de données centrée, c'est la part de variance expliquée par les ``k`` premières
     composantes principales. Voir : {ref}`fondements-svd`.
     """
-    A = _as_float_array("A", A, ndim=2)
+    A = as_float_array("A", A, ndim=2)
     s2 = np.linalg.svd(A, compute_uv=False) ** 2
     total = s2.sum()
     if total == 0:
@@ -279,12 +283,13 @@ def head_projection(weight, head: int, d_k: int) -> np.ndarray:
     """Matrice ``W ∈ ℝ^{C×d_k}`` d'une tête, extraite d'un poids ``nn.Linear`` de forme ``(h·d_k, C)``.
 
     ``nn.Linear`` calcule ``x Wᵀ + b`` : la transposée du poids, de forme ``(C, h·d_k)``, est découpée en
-    blocs de ``d_k`` colonnes, un par tête (colonnes ``head·d_k`` à ``(head+1)·d_k``).
+    blocs de ``d_k`` colonnes, un par tête (colonnes ``head·d_k`` à ``(head+1)·d_k - 1``). ``head`` est l'indice
+    Python, à partir de 0 : la tête ``i`` du texte (numérotée de 1 à ``h``) est ``head = i - 1``.
     Voir : {ref}`fondements-geometrie-attention`.
     """
     if hasattr(weight, "detach"):
         weight = weight.detach().cpu().numpy()
-    W = _as_float_array("weight", weight, ndim=2)
+    W = as_float_array("weight", weight, ndim=2)
     d_k = _check_int("d_k", d_k, 1)
     if W.shape[0] % d_k:
         raise ValueError(f"Le nombre de lignes du poids doit être un multiple de d_k = {d_k} : reçu {W.shape}.")
@@ -300,8 +305,8 @@ def bilinear_score_matrix(W_q, W_k) -> np.ndarray:
     ``W_q`` et ``W_k`` ont la forme ``(C, d_k)`` ; ``M`` a la forme ``(C, C)`` et un rang au plus ``d_k``
     (biais exclus). Voir : {ref}`fondements-geometrie-attention`.
     """
-    Wq = _as_float_array("W_q", W_q, ndim=2)
-    Wk = _as_float_array("W_k", W_k, ndim=2)
+    Wq = as_float_array("W_q", W_q, ndim=2)
+    Wk = as_float_array("W_k", W_k, ndim=2)
     if Wq.shape != Wk.shape:
         raise ValueError(f"W_q et W_k doivent avoir la même forme (C, d_k) : W_q {Wq.shape}, W_k {Wk.shape}.")
     return Wq @ Wk.T  # (C, d_k) @ (d_k, C) -> (C, C)
@@ -315,8 +320,8 @@ def factored_singular_values(W_q, W_k) -> np.ndarray:
     ``R_q R_kᵀ`` de taille ``(d_k, d_k)``, les autres sont nulles. Coût ``O(C d_k²)`` au lieu de ``O(C³)``.
     Voir : {ref}`fondements-geometrie-attention`.
     """
-    Wq = _as_float_array("W_q", W_q, ndim=2)
-    Wk = _as_float_array("W_k", W_k, ndim=2)
+    Wq = as_float_array("W_q", W_q, ndim=2)
+    Wk = as_float_array("W_k", W_k, ndim=2)
     if Wq.shape != Wk.shape or Wq.shape[0] < Wq.shape[1]:
         raise ValueError(
             f"W_q et W_k doivent avoir la même forme (C, d_k) avec C ≥ d_k : W_q {Wq.shape}, W_k {Wk.shape}."

@@ -134,6 +134,9 @@ class BertSelfAttention(nn.Module):
 class BertAddNorm(nn.Module):
     """Projection, dropout, connexion résiduelle puis LayerNorm : ``LayerNorm(résiduel + Dropout(W u + b))``.
 
+    ``LayerNorm(x)_c = γ_c (x_c − μ) / √(σ² + ε) + β_c``, moyenne μ et variance biaisée σ² sur les C
+    coordonnées de chaque jeton, ε = ``layer_norm_eps`` (1e-12 dans BERT). Voir : {ref}`m7-zero-couche`.
+
     C'est le « Add & Norm » post-normalisé de BERT, deux fois par couche : après l'attention (``u`` de largeur C,
     ``BertSelfOutput`` dans ``transformers``) et après la couche intermédiaire (``u`` de largeur d_ff,
     ``BertOutput``). Les noms ``dense`` et ``LayerNorm`` sont ceux des poids de ``transformers``.
@@ -168,7 +171,9 @@ class BertIntermediate(nn.Module):
     def __init__(self, config: BertConfig):
         super().__init__()
         self.dense = nn.Linear(config.hidden_size, config.intermediate_size)
-        self.act = nn.GELU()  # GELU exacte x Φ(x) (Hendrycks et Gimpel, 2016)
+        # GELU exacte x Φ(x), Φ fonction de répartition de N(0, 1) (Hendrycks et Gimpel, 2016) : c'est le "gelu"
+        # de transformers. Le BERT d'origine (TensorFlow) utilisait l'approximation par tanh ("gelu_new").
+        self.act = nn.GELU()
 
     def forward(self, x: Tensor) -> Tensor:
         return self.act(self.dense(x))  # (B, T, d_ff)
@@ -197,7 +202,13 @@ class BertEncoder(nn.Module):
 
 
 class BertPooler(nn.Module):
-    """Vecteur de phrase de BERT : ``tanh(W h_[CLS] + b)``, appris par la tâche de phrase suivante."""
+    """Vecteur de phrase de BERT : ``tanh(W h_[CLS] + b)``, calculé sur le vecteur de sortie de ``[CLS]``.
+
+    Dans le BERT d'origine (Devlin et al., 2019), cette couche est apprise par la tâche de phrase suivante (NSP),
+    puis sert d'entrée aux classifieurs affinés. Dans le modèle fourni, all-MiniLM-L6-v2, elle n'a jamais été
+    entraînée : MiniLM (Wang et al., 2020) est distillé sans NSP et Sentence-BERT affine la moyenne des jetons
+    (:func:`mean_pooling`) ; ses poids sont ceux de l'initialisation (biais exactement nul). Voir : {ref}`m7-bert-cls`.
+    """
 
     def __init__(self, config: BertConfig):
         super().__init__()

@@ -122,9 +122,10 @@ class AdditiveAttention(nn.Module):
 class MultiplicativeAttention(nn.Module):
     """Attention multiplicative (Luong et al., 2015, forme « general ») : ``score(q, k) = qᵀ W k``.
 
-    Avec ``W = W_qᵀ W_k`` de rang ``d_k``, c'est exactement le score d'une tête du Transformer : le
-    Transformer factorise la forme bilinéaire de Luong et la divise par √d_k. ``scaled=True`` ajoute
-    cette division. Voir : {ref}`fondements-score-bilineaire`.
+    Une tête du Transformer calcule ``xᵀ W^Q (W^K)ᵀ y`` : c'est la forme de Luong avec ``W = W^Q (W^K)ᵀ``,
+    factorisée, donc de rang au plus ``d_k``, et divisée par √d_k. Les deux sont aussi expressives seulement si
+    ``d_k ≥ d`` ; sinon la tête n'atteint que les ``W`` de rang ``≤ d_k``. ``scaled=True`` ajoute la division.
+    Voir : {ref}`fondements-score-bilineaire` et {ref}`att-pourquoi-luong`.
     """
 
     def __init__(self, d_query: int, d_key: int, scaled: bool = False) -> None:

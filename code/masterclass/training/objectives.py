@@ -6,6 +6,15 @@ uniformément dans le vocabulaire avec probabilité 0,1, et laissée intacte ave
 prédire le jeton d'origine aux seules positions choisies (les autres ont l'étiquette ``-100``, ignorée par
 ``torch.nn.functional.cross_entropy``).
 
+Deux façons de tirer ces 15 % coexistent. :func:`mask_tokens` choisit chaque position *indépendamment* avec
+probabilité 0,15, comme ``transformers.DataCollatorForLanguageModeling`` : le nombre de positions choisies dans une
+séquence de ``n`` jetons ordinaires suit une loi binomiale ``B(n, 0,15)``. Le script d'origine de BERT
+(``create_pretraining_data.py``, dépôt ``google-research/bert``) en choisit *exactement*
+``min(max_predictions_per_seq, max(1, round(0,15 × len(tokens))))`` par séquence (``len(tokens)`` compte ``[CLS]``
+et ``[SEP]``, qui ne sont jamais choisis), tirées sans remise parmi les jetons ordinaires ; ``max_predictions_per_seq``
+vaut 20 pour des séquences de 128 jetons dans ses exemples. Les proportions moyennes sont les mêmes ; seule la
+variance du nombre de positions par séquence diffère (nulle à longueur fixe pour le script d'origine).
+
 **Distillation.** Un élève apprend des logits d'un enseignant par la perte de Hinton et al. (2015) :
 
 .. math::
@@ -39,6 +48,10 @@ def mask_tokens(
     generator: torch.Generator | None = None,
 ) -> tuple[Tensor, Tensor]:
     """Applique le masquage MLM ; renvoie ``(entrées masquées, étiquettes)`` de même forme que ``input_ids``.
+
+    Chaque position ordinaire est choisie indépendamment avec probabilité ``probability`` (tirage de
+    ``transformers.DataCollatorForLanguageModeling``, et non le nombre fixe par séquence du script d'origine de
+    BERT : voir la docstring du module).
 
     ``special_tokens_mask`` (booléen, ``True`` = ``[CLS]``, ``[SEP]``, ``[PAD]``…) désigne les positions qui
     ne sont jamais choisies. Le tirage « jeton au hasard » est uniforme sur tout le vocabulaire, comme dans
