@@ -33,6 +33,16 @@ def null_space(A, tol: float | None = None) -> np.ndarray:
     return Vt[r:].T.conj()  # (n - r, n) -> (n, n - r)
 
 
+def _tall_real_matrix(A) -> np.ndarray:
+    """Matrice réelle ``(m, n)`` avec ``1 ≤ n ≤ m`` (entrée de Gram-Schmidt et de QR), erreurs en français."""
+    A = as_float_array("A", A, ndim=2)
+    if np.iscomplexobj(A):
+        raise TypeError(f"A doit être réelle : reçu le type {A.dtype}.")
+    if A.shape[1] == 0 or A.shape[1] > A.shape[0]:
+        raise ValueError(f"A doit avoir au moins une colonne et pas plus de colonnes que de lignes : reçu {A.shape}.")
+    return A
+
+
 def gram_schmidt(A, modified: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """Procédé de Gram-Schmidt sur les colonnes de ``A`` ``(m, n)`` : renvoie ``(Q, R)`` avec ``A = Q R``.
 
@@ -43,12 +53,8 @@ def gram_schmidt(A, modified: bool = True) -> tuple[np.ndarray, np.ndarray]:
     conditionnement de ``A``, la modifiée comme le conditionnement (Björck, 1967). Les colonnes doivent être
     libres. Voir : {ref}`fondements-gram-schmidt`.
     """
-    A = as_float_array("A", A, ndim=2)
-    if np.iscomplexobj(A):
-        raise TypeError(f"A doit être réelle : reçu le type {A.dtype}.")
+    A = _tall_real_matrix(A)
     m, n = A.shape
-    if n == 0 or n > m:
-        raise ValueError(f"A doit avoir au moins une colonne et pas plus de colonnes que de lignes : reçu {A.shape}.")
     Q, R = np.zeros((m, n)), np.zeros((n, n))
     scale = float(np.linalg.norm(A, axis=0).max())
     for j in range(n):
@@ -74,12 +80,8 @@ def qr(A) -> tuple[np.ndarray, np.ndarray]:
     colonnes de ``Q`` et des lignes de ``R`` dont le coefficient diagonal est négatif :
     ``A = (Q S)(S R)`` avec ``S = diag(±1)``, ``S² = I``. Voir : {ref}`fondements-qr`.
     """
-    A = as_float_array("A", A, ndim=2)
-    if np.iscomplexobj(A):
-        raise TypeError(f"A doit être réelle : reçu le type {A.dtype}.")
+    A = _tall_real_matrix(A)
     m, n = A.shape
-    if n == 0 or n > m:
-        raise ValueError(f"A doit avoir au moins une colonne et pas plus de colonnes que de lignes : reçu {A.shape}.")
     Q, R = np.linalg.qr(A)  # (m, n), (n, n)
     d = np.diag(R)
     scale = float(np.linalg.norm(A, axis=0).max())
