@@ -12,7 +12,6 @@ Voir : {ref}`atelier-3-boucle`.
 
 from __future__ import annotations
 
-import ast
 import hashlib
 import importlib.util
 import json
@@ -27,56 +26,9 @@ from masterclass.finetune import distill as _distill
 from masterclass.finetune.classifier import SHIPPED_DATA, FinetuneConfig, finetune, run_summary
 from masterclass.finetune.storage import SUMMARY_FILE, save_atomically
 from masterclass.models.pretrained import resolve_model
+from masterclass.utils.result_cache import PACKAGE, cache_root, source_files
 
 logger = logging.getLogger(__name__)
-
-PACKAGE = "masterclass"
-
-
-def cache_root() -> Path:
-    """Racine du cache : ``$MASTERCLASS_CACHE`` ou ``~/.cache/masterclass``."""
-    return Path(os.environ.get("MASTERCLASS_CACHE", Path.home() / ".cache" / "masterclass")).expanduser()
-
-
-def _imported_modules(path: Path, module: str) -> set[str]:
-    """Noms des modules du paquet qu'importe le fichier ``path`` (module ``module``), où que soit l'import."""
-    found: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        if isinstance(node, ast.Import):
-            found |= {alias.name for alias in node.names}
-        elif isinstance(node, ast.ImportFrom):
-            if node.level:  # import relatif : résolu depuis le paquet du module
-                base = module.rsplit(".", node.level)[0]
-                name = f"{base}.{node.module}" if node.module else base
-            else:
-                name = node.module or ""
-            found.add(name)
-            found |= {f"{name}.{alias.name}" for alias in node.names}  # « from paquet import module »
-    return {name for name in found if name == PACKAGE or name.startswith(PACKAGE + ".")}
-
-
-def source_files(module: str) -> list[Path]:
-    """Fichiers source de ``module`` et de tous les modules du paquet qu'il importe, de proche en proche.
-
-    Les ``__init__.py`` des paquets traversés en font partie (Python les exécute à l'import). Triés par nom de
-    module : la liste ne dépend que du code.
-    """
-    seen: dict[str, Path] = {}
-    todo = [module]
-    while todo:
-        name = todo.pop()
-        if name in seen:
-            continue
-        try:
-            spec = importlib.util.find_spec(name)
-        except ModuleNotFoundError:  # « from module import nom » : nom n'est pas un sous-module
-            continue
-        if spec is None or spec.origin is None or not spec.origin.endswith(".py"):
-            continue  # « from paquet import nom » où nom n'est pas un module
-        seen[name] = Path(spec.origin)
-        parents = [name.rsplit(".", k)[0] for k in range(1, name.count(".") + 1)]
-        todo += parents + sorted(_imported_modules(Path(spec.origin), name))
-    return [seen[name] for name in sorted(seen)]
 
 
 def _hash_file(digest, path: Path, label: str | None = None) -> None:

@@ -3,7 +3,9 @@
 - :mod:`masterclass.models.pretrained` : le modèle pré-entraîné fourni hors ligne, un répertoire local ou un nom
   du Hub ;
 - :mod:`masterclass.models.bert` : BERT construit de zéro (noms de paramètres de ``transformers``) ;
-- :mod:`masterclass.models.distilbert` : conversion exacte d'un BERT en DistilBERT, comptes de paramètres.
+- :mod:`masterclass.models.distilbert` : conversion exacte d'un BERT en DistilBERT, comptes de paramètres ;
+- :mod:`masterclass.models.sequence` : classifieurs de séquences du module 1 (récurrent, auto-attention à une
+  couche).
 
 N'importe ni l'entraînement ni les applications.
 """

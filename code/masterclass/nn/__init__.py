@@ -2,7 +2,10 @@
 
 - :mod:`masterclass.nn.attention` : softmax stable, masques, attention par produit scalaire normalisé, attention
   multi-tête ;
-- :mod:`masterclass.nn.scores` : les autres fonctions de score (Bahdanau, Luong, variantes des expériences).
+- :mod:`masterclass.nn.scores` : les autres fonctions de score (Bahdanau, Luong, variantes des expériences) ;
+- :mod:`masterclass.nn.recurrent` : réseaux récurrents d'Elman, LSTM et GRU (égaux à ``torch.nn.RNN``/``LSTM``/``GRU``)
+  et la norme des jacobiennes ``∂h_T/∂s_t`` du module 1 ;
+- :mod:`masterclass.nn.positions` : table sinusoïdale du Transformer et positions apprises.
 
 N'importe du paquet que :mod:`masterclass.utils`.
 """
