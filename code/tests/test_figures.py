@@ -1,13 +1,14 @@
-"""Tests de masterclass.utils.figures : carte d'attention avec les jetons."""
+"""Tests de masterclass.utils.figures : carte d'attention avec les jetons, schéma du Transformer."""
 
 import matplotlib
 
 matplotlib.use("Agg")
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
-from masterclass.utils.figures import plot_attention
+from masterclass.utils.figures import draw_transformer, plot_attention
 
 
 def test_plot_attention_labels_tokens_and_checks_shapes():
@@ -37,3 +38,14 @@ def test_plot_attention_accepts_a_tensor_with_gradient_and_distinct_key_tokens()
     with pytest.raises(ValueError, match=r"poids \(2, 4\), jetons \(2, 3\)"):
         plot_attention(weights, ["le", "chat"], ["un", "chat", "noir"], ax=ax)
     plt.close("all")
+
+
+def test_draw_transformer_draws_both_stacks_and_the_cross_attention_link():
+    ax = draw_transformer()
+    texts = [t.get_text() for t in ax.texts]
+    assert texts.count("auto-attention multi-tête") == 1 and "attention croisée" in texts
+    assert "encodeur" in texts and "décodeur" in texts
+    assert texts.count("addition + normalisation") == 5  # 2 dans l'encodeur, 3 dans le décodeur
+    # 7 blocs à gauche, 11 à droite, plus les deux cadres « × N » en pointillés
+    assert len(ax.patches) == 7 + 11 + 2
+    plt.close(ax.figure)

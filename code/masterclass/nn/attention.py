@@ -257,6 +257,38 @@ class MultiHeadAttention(nn.Module):
         concat = merge_heads(heads)  # (B, T, h·d_k) = (B, T, C)
         return self.out_proj(concat), weights  # (B, T, C), (B, h, T, S)
 
+    def key_value_heads(self, key: Tensor, value: Tensor) -> tuple[Tensor, Tensor]:
+        """Clés et valeurs projetées et découpées en têtes : ``(B, h, S, d_k)`` chacune.
+
+        C'est ce que garde un cache de décodage : une position déjà vue n'a plus à être projetée.
+
+        Voir : {ref}`ed-decoder-cache`.
+        """
+        k = split_heads(self.k_proj(key), self.num_heads)  # (B, h, S, d_k)
+        v = split_heads(self.v_proj(value), self.num_heads)  # (B, h, S, d_k)
+        return k, v
+
+    def attend(self, query: Tensor, k: Tensor, v: Tensor, mask: Tensor | None = None) -> tuple[Tensor, Tensor]:
+        """Comme :meth:`forward`, mais avec des clés et valeurs déjà projetées (:meth:`key_value_heads`).
+
+        Voir : {ref}`ed-decoder-cache`.
+        """
+        _check_tensor("query", query)
+        if query.ndim != 3 or query.shape[-1] != self.d_model:
+            raise ValueError(f"query doit avoir la forme (B, T, d_model={self.d_model}) : reçu {tuple(query.shape)}.")
+        for name, x in (("k", k), ("v", v)):
+            _check_tensor(name, x)
+            if x.ndim != 4 or x.shape[0] != query.shape[0] or x.shape[1] != self.num_heads or x.shape[3] != self.d_k:
+                raise ValueError(
+                    f"{name} doit avoir la forme (B={query.shape[0]}, h={self.num_heads}, S, d_k={self.d_k}) : "
+                    f"reçu {tuple(x.shape)}."
+                )
+        if mask is not None and mask.ndim == 3:
+            mask = mask.unsqueeze(1)
+        q = split_heads(self.q_proj(query), self.num_heads)  # (B, h, T, d_k)
+        heads, weights = scaled_dot_product_attention(q, k, v, mask)  # (B, h, T, d_k), (B, h, T, S)
+        return self.out_proj(merge_heads(heads)), weights  # (B, T, C), (B, h, T, S)
+
     @classmethod
     def from_torch(cls, module: nn.MultiheadAttention) -> "MultiHeadAttention":
         """Construit une attention multi-tête équivalente à ``module`` (``torch.nn.MultiheadAttention``).
