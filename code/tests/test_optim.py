@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from masterclass.training.optim import linear_warmup_decay, make_optimizer
+from masterclass.training.optim import inverse_sqrt_schedule, linear_warmup_decay, make_optimizer
 
 
 def test_schedule_matches_transformers():
@@ -75,3 +75,22 @@ def test_model_without_trainable_parameter_is_refused():
     layer = torch.nn.Linear(2, 2).requires_grad_(False)
     with pytest.raises(ValueError, match="entraînable"):
         make_optimizer(layer, lr=1e-3, weight_decay=0.0)
+
+
+def test_inverse_sqrt_schedule_follows_the_formula_of_vaswani():
+    """η(s) = d^(−1/2) · min(s^(−1/2), s · w^(−3/2)), s compté à partir de 1 ; maximum au pas w."""
+    d_model, warmup = 512, 4000
+    optimizer = torch.optim.Adam([torch.nn.Parameter(torch.zeros(1))], lr=1.0)
+    scheduler = inverse_sqrt_schedule(optimizer, d_model, warmup)
+    rates = []
+    for _ in range(3 * warmup):
+        rates.append(optimizer.param_groups[0]["lr"])
+        optimizer.step()
+        scheduler.step()
+    s = np.arange(1, 3 * warmup + 1)
+    expected = d_model**-0.5 * np.minimum(s**-0.5, s * warmup**-1.5)
+    np.testing.assert_allclose(rates, expected, rtol=1e-12)
+    assert int(np.argmax(rates)) == warmup - 1  # le pas w (compté à partir de 1)
+    assert rates[warmup - 1] == pytest.approx((d_model * warmup) ** -0.5)
+    with pytest.raises(ValueError, match="warmup_steps"):
+        inverse_sqrt_schedule(optimizer, d_model, 0)

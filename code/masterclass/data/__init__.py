@@ -7,7 +7,8 @@
   fait du français ;
 - :mod:`masterclass.data.sequences` : paires d'avis dont l'ordre des mots change le sens, comptes de mots (le sac
   de mots du module 1) ;
-- :mod:`masterclass.data.synthetic` : tâches synthétiques du module 1 (rappel du premier symbole, copie).
+- :mod:`masterclass.data.synthetic` : tâches synthétiques du module 1 (rappel du premier symbole, copie) ;
+- :mod:`masterclass.data.numbers` : les nombres écrits en lettres (``num2words``), jeux disjoints, vocabulaires.
 
 Le sous-paquet ne réexporte rien : on importe depuis le module, par exemple
 ``from masterclass.data.corpus import load_reviews``.

@@ -5,7 +5,10 @@
 - :mod:`masterclass.models.bert` : BERT construit de zéro (noms de paramètres de ``transformers``) ;
 - :mod:`masterclass.models.distilbert` : conversion exacte d'un BERT en DistilBERT, comptes de paramètres ;
 - :mod:`masterclass.models.sequence` : classifieurs de séquences du module 1 (récurrent, auto-attention à une
-  couche).
+  couche) ;
+- :mod:`masterclass.models.rnn_seq2seq` : encodeur-décodeur récurrent du module 2, avec ou sans attention additive ;
+- :mod:`masterclass.models.seq2seq` : le Transformer encodeur-décodeur complet (plongements, positions, sortie liée) ;
+- :mod:`masterclass.models.decoding` : décodage glouton, en faisceau, par échantillonnage, avec cache.
 
 N'importe ni l'entraînement ni les applications.
 """

@@ -6,7 +6,11 @@
 - :mod:`masterclass.training.optim` : AdamW à décroissance sélective et calendrier du taux d'apprentissage ;
 - :mod:`masterclass.training.objectives` : objectifs d'entraînement (masquage MLM de BERT, perte de distillation) ;
 - :mod:`masterclass.training.sequences` : expériences du module 1 (distance, mémoire), réparties sur plusieurs
-  processus et mises en cache.
+  processus et mises en cache ;
+- :mod:`masterclass.training.seq2seq` : entraînement par forçage par l'enseignant et mesures (exactitude exacte, taux
+  d'erreur par caractère) de tous les modèles de séquence à séquence du module 2 ;
+- :mod:`masterclass.training.numbers` : l'expérience des nombres en lettres du module 2 (encodeurs-décodeurs
+  récurrents, avec et sans attention), mise en cache.
 
 N'importe que les couches du dessous ; jamais les applications (:mod:`masterclass.finetune`).
 """

@@ -2,6 +2,8 @@
 
 AdamW (Loshchilov et Hutter, 2019) sans décroissance des poids sur les biais et les LayerNorm, et un taux qui croît
 linéairement pendant l'échauffement puis décroît linéairement jusqu'à 0 (Devlin et al., 2019).
+Pour le Transformer du module 2, le calendrier de Vaswani et al. (2017) : échauffement linéaire puis décroissance en
+1/√s (:func:`inverse_sqrt_schedule`).
 
 Voir : {ref}`atelier-3-boucle`.
 """
@@ -42,3 +44,25 @@ def linear_warmup_decay(optimizer: torch.optim.Optimizer, warmup_steps: int, tot
         return max(0.0, (total_steps - step) / max(1, total_steps - warmup_steps))
 
     return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
+
+
+def inverse_sqrt_schedule(optimizer: torch.optim.Optimizer, d_model: int, warmup_steps: int, scale: float = 1.0):
+    """Calendrier de Vaswani et al. (2017, section 5.3) : ``η(s) = scale · d^(−1/2) · min(s^(−1/2), s · w^(−3/2))``.
+
+    Le taux croît linéairement pendant ``w`` pas, culmine à ``scale · (d · w)^(−1/2)`` au pas ``w``, puis décroît en
+    ``1/√s``. Le pas ``s`` compte à partir de 1. À utiliser avec un optimiseur de taux de base 1 (``lr=1.0``) : le
+    calendrier donne le taux lui-même, pas un facteur.
+
+    Voir : {ref}`ed-seq2seq-entrainement`.
+    """
+    for name, value in (("d_model", d_model), ("warmup_steps", warmup_steps)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f"{name} doit être un entier ≥ 1 : reçu {value!r}.")
+    if not scale > 0:
+        raise ValueError(f"scale doit être > 0 : reçu {scale!r}.")
+
+    def rate(step: int) -> float:
+        s = step + 1  # LambdaLR commence au pas 0
+        return scale * d_model**-0.5 * min(s**-0.5, s * warmup_steps**-1.5)
+
+    return torch.optim.lr_scheduler.LambdaLR(optimizer, rate)
