@@ -32,8 +32,10 @@ import buildbook  # noqa: E402 - importable seulement après l'ajout de tests/ a
 BUDGET_S = 60.0
 #: Pages dont le budget diffère : celles qui entraînent et mettent en cache leurs résultats (4 minutes à froid,
 #: moins d'une minute cache plein). L'atelier 3 affine un modèle ; la page des limites du module 1 entraîne
-#: quelques centaines de petits modèles en deux expériences de moins de 60 s chacune.
-BUDGETS_S = {"book/08-ateliers/atelier-3-fine-tuning.md": 240.0, "book/01-sequences/limites.md": 240.0}
+#: 78 petits modèles en deux expériences de moins de 60 s chacune ; la page de Bahdanau (module 2) entraîne les six
+#: encodeurs-décodeurs récurrents que relit aussi la page précédente.
+BUDGETS_S = {"book/08-ateliers/atelier-3-fine-tuning.md": 240.0, "book/01-sequences/limites.md": 240.0,
+             "book/02-encodeur-decodeur/bahdanau.md": 240.0}
 
 
 def _fr(x: float) -> str:
