@@ -150,3 +150,11 @@ def test_multiplicative_attention_is_bilinear_and_scaled_variant_is_sdpa():
         att2.scores(k2, q2)
     with pytest.raises(ValueError, match=r"mask \(2, 2\) ne se diffuse pas"):
         att(q, k, v, torch.ones(2, 2, dtype=torch.bool))
+
+
+def test_additive_scores_from_projected_keys_equal_the_scores():
+    torch.manual_seed(0)
+    attention = AdditiveAttention(6, 5, 7).double()
+    query, key = torch.randn(2, 3, 6, dtype=torch.float64), torch.randn(2, 4, 5, dtype=torch.float64)
+    torch.testing.assert_close(attention.scores_from_projected_keys(query, attention.w_key(key)),
+                               attention.scores(query, key), rtol=0, atol=0)

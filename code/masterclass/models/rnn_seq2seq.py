@@ -136,9 +136,7 @@ class RNNSeq2Seq(nn.Module):
         outputs, contexts, weights = [], [], []
         for t in range(T):  # c_i dépend de s_{i−1} : pas à pas
             query = (state[0] if isinstance(state, tuple) else state).unsqueeze(1)  # (B, 1, H) : s_{i−1}
-            # Les scores de AdditiveAttention.scores, vᵀ tanh(W_q s + W_k h_j + b), avec W_k h_j + b déjà calculé.
-            hidden = torch.tanh(self.attention.w_query(query).unsqueeze(-2) + keys.unsqueeze(-3))  # (B, 1, S, H)
-            scores = self.attention.v(hidden).squeeze(-1)  # (B, 1, S)
+            scores = self.attention.scores_from_projected_keys(query, keys)  # (B, 1, S) : vᵀ tanh(W_q s + W_k h_j + b)
             context, alpha = attention_from_scores(scores, memory, mask)  # (B, 1, H), (B, 1, S)
             step_input = torch.cat((embedded[:, t], context[:, 0]), dim=-1)  # (B, E + H)
             state = self.decoder.step(self.decoder.input_projection(step_input), state)

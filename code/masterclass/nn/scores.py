@@ -111,7 +111,15 @@ class AdditiveAttention(nn.Module):
                 f"Largeurs attendues : query (..., T, {self.w_query.in_features}), key (..., S, "
                 f"{self.w_key.in_features}) ; reçu query {tuple(query.shape)}, key {tuple(key.shape)}."
             )
-        hidden = self.w_query(query).unsqueeze(-2) + self.w_key(key).unsqueeze(-3)  # (..., T, S, d_hidden)
+        return self.scores_from_projected_keys(query, self.w_key(key))
+
+    def scores_from_projected_keys(self, query: Tensor, projected_keys: Tensor) -> Tensor:
+        """Les mêmes scores, les clés déjà projetées (``W_k k + b``, ``(..., S, d_hidden)``).
+
+        Un décodeur qui interroge la même source à chaque pas projette ses clés une seule fois.
+        Voir : {ref}`ed-bahdanau-modele`.
+        """
+        hidden = self.w_query(query).unsqueeze(-2) + projected_keys.unsqueeze(-3)  # (..., T, S, d_hidden)
         return self.v(torch.tanh(hidden)).squeeze(-1)  # (..., T, S)
 
     def forward(self, query: Tensor, key: Tensor, value: Tensor, mask: Tensor | None = None) -> tuple[Tensor, Tensor]:
