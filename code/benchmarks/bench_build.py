@@ -35,7 +35,8 @@ BUDGET_S = 60.0
 #: 78 petits modèles en deux expériences de moins de 60 s chacune ; la page de Bahdanau (module 2) entraîne les six
 #: encodeurs-décodeurs récurrents que relit aussi la page précédente.
 BUDGETS_S = {"book/08-ateliers/atelier-3-fine-tuning.md": 240.0, "book/01-sequences/limites.md": 240.0,
-             "book/02-encodeur-decodeur/bahdanau.md": 240.0}
+             "book/02-encodeur-decodeur/bahdanau.md": 240.0, "book/02-encodeur-decodeur/entrainement.md": 240.0,
+             "book/02-encodeur-decodeur/strategies-decodage.md": 240.0}
 
 
 def _fr(x: float) -> str:

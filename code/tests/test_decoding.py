@@ -73,6 +73,17 @@ def test_cached_decoding_equals_full_recomputation():
     torch.testing.assert_close(steps, full, rtol=0, atol=1e-10)
 
 
+def test_greedy_without_cache_gives_the_same_tokens():
+    model = _model()
+    src = torch.randint(3, 12, (5, 7), generator=torch.Generator().manual_seed(5))
+    with_cache = greedy_decode(model, src, 1, -1, 0, max_len=12)  # pas de fin : douze pas pour chaque exemple
+    assert with_cache.shape == (5, 12)
+    assert torch.equal(greedy_decode(model, src, 1, -1, 0, max_len=12, use_cache=False), with_cache)
+    markov, src0 = MarkovModel(), torch.zeros(2, 3, dtype=torch.long)
+    assert torch.equal(greedy_decode(markov, src0, BOS, EOS, PAD, max_len=6, use_cache=False),
+                       greedy_decode(markov, src0, BOS, EOS, PAD, max_len=6))
+
+
 def test_low_temperature_sampling_is_greedy_and_sampling_is_reproducible():
     model = _model()
     src = torch.randint(3, 12, (3, 6), generator=torch.Generator().manual_seed(3))
@@ -96,6 +107,8 @@ def test_errors_are_in_french():
         greedy_decode(model, torch.zeros(3, dtype=torch.long), BOS, EOS)
     with pytest.raises(ValueError, match="max_len"):
         greedy_decode(model, torch.zeros(1, 3, dtype=torch.long), BOS, EOS, max_len=0)
+    with pytest.raises(ValueError, match="use_cache doit être un booléen"):
+        greedy_decode(model, torch.zeros(1, 3, dtype=torch.long), BOS, EOS, use_cache="oui")
     with pytest.raises(ValueError, match="temperature"):
         sample_decode(model, torch.zeros(1, 3, dtype=torch.long), BOS, EOS, temperature=0)
     with pytest.raises(ValueError, match="beam_size"):

@@ -100,3 +100,37 @@ def test_key_of_a_package_module_covers_everything_it_imports(monkeypatch, tmp_p
 
     monkeypatch.setattr(result_cache, "source_files", with_edited_recurrent)
     assert result_key("a", {}, [sequences]) != before
+
+
+def test_torch_results_keep_their_tensors_and_are_computed_once(tmp_path):
+    import torch
+
+    from masterclass.utils.result_cache import cached_torch
+
+    calls = []
+
+    def compute(n):
+        calls.append(n)
+        return {"weights": {"w": torch.arange(n, dtype=torch.float32)}, "label": "x", "values": (1, 2.5)}
+
+    first = cached_torch("poids", {"n": 4}, compute, [result_cache], root=tmp_path)
+    second = cached_torch("poids", {"n": 4}, compute, [result_cache], root=tmp_path)
+    assert calls == [4]
+    for result in (first, second):
+        assert torch.equal(result["weights"]["w"], torch.arange(4.0))
+    assert first["values"] == second["values"] == (1, 2.5) and first["label"] == "x"
+    files = list((tmp_path / "resultats").glob("poids-*.pt"))
+    assert len(files) == 1 and not list(tmp_path.rglob("*.tmp"))
+    assert files[0].stem.split("-")[1] == result_key("poids", {"n": 4}, [result_cache])
+
+
+def test_a_failed_computation_leaves_nothing_behind(tmp_path):
+    from masterclass.utils.result_cache import cached_torch
+
+    def broken(n):
+        raise RuntimeError("panne")
+
+    for cache in (cached_json, cached_torch):
+        with pytest.raises(RuntimeError, match="panne"):
+            cache("panne", {"n": 1}, broken, [], root=tmp_path)
+    assert all(p.is_dir() for p in tmp_path.rglob("*"))  # aucun fichier, même temporaire

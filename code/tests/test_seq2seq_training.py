@@ -114,12 +114,58 @@ def test_training_is_reproducible_and_restores_the_global_generator():
         history = train_seq2seq(model, src, tgt, config)
         after = torch.rand(1)  # le générateur global reprend là où l'appelant l'avait laissé
         runs.append((history, [p.detach().clone() for p in model.parameters()], after))
-    assert runs[0][0] == runs[1][0] and all(torch.equal(a, b) for a, b in zip(runs[0][1], runs[1][1], strict=True))
+    without_time = [[{k: v for k, v in h.items() if k != "seconds"} for h in run[0]] for run in runs]
+    assert without_time[0] == without_time[1]
+    assert all(torch.equal(a, b) for a, b in zip(runs[0][1], runs[1][1], strict=True))
     torch.manual_seed(123)
     assert torch.equal(runs[0][2], torch.rand(1))
     other = train_seq2seq(_tiny_model(), src, tgt, Seq2SeqConfig(steps=5, batch_size=4, seed=4))
     assert [h["loss"] for h in other] != [h["loss"] for h in runs[0][0]]  # une autre graine, d'autres lots
     assert [h["step"] for h in other] == [1, 2, 3, 4, 5] and not model.training
+
+
+def test_evaluation_every_k_steps_and_at_the_end():
+    src, tgt = _pairs()
+    seen = []
+
+    def evaluate(model):
+        seen.append((model.training, torch.is_grad_enabled()))
+        return {"val": len(seen)}
+
+    history = train_seq2seq(_tiny_model(), src, tgt, Seq2SeqConfig(steps=7, batch_size=4), evaluate=evaluate,
+                            evaluate_every=3)
+    assert [h["step"] for h in history if "val" in h] == [3, 6, 7] and [h["val"] for h in history if "val" in h] == [
+        1, 2, 3]
+    assert seen == [(False, False)] * 3  # mode évaluation, sans gradient
+    times = [h["seconds"] for h in history]
+    assert all(0 < a <= b for a, b in zip(times, times[1:], strict=False))
+    plain = train_seq2seq(_tiny_model(), src, tgt, Seq2SeqConfig(steps=7, batch_size=4))
+    assert [h["loss"] for h in plain] == [h["loss"] for h in history]  # évaluer ne change pas l'entraînement
+    with pytest.raises(ValueError, match="evaluate_every"):
+        train_seq2seq(_tiny_model(), src, tgt, Seq2SeqConfig(steps=2, batch_size=4), evaluate_every=-1)
+    with pytest.raises(ValueError, match="demande une fonction evaluate"):
+        train_seq2seq(_tiny_model(), src, tgt, Seq2SeqConfig(steps=2, batch_size=4), evaluate_every=1)
+
+
+def test_averaging_returns_the_mean_of_the_last_weights():
+    src, tgt = _pairs()
+    snapshots = []
+
+    def keep(model):
+        snapshots.append([p.detach().clone() for p in model.parameters()])
+        return {}
+
+    plain = _tiny_model()
+    train_seq2seq(plain, src, tgt, Seq2SeqConfig(steps=6, batch_size=4), evaluate=keep, evaluate_every=1)
+    averaged = _tiny_model()
+    history = train_seq2seq(averaged, src, tgt, Seq2SeqConfig(steps=6, batch_size=4, average_last=3))
+    expected = [torch.stack(group).mean(dim=0) for group in zip(*snapshots[-3:], strict=True)]
+    for got, want in zip(averaged.parameters(), expected, strict=True):
+        torch.testing.assert_close(got.detach(), want, rtol=1e-6, atol=1e-7)
+    assert any(not torch.allclose(w, last) for w, last in zip(expected, snapshots[-1], strict=True))  # elle compte
+    assert len(history) == 6
+    with pytest.raises(ValueError, match="average_last"):
+        train_seq2seq(_tiny_model(), src, tgt, Seq2SeqConfig(steps=6, batch_size=4, average_last=7))
 
 
 def test_batches_are_cut_to_their_longest_example():
@@ -229,3 +275,43 @@ def test_study_jobs_share_settings_across_variants():
     test = set(numbers.number_data().splits.test)
     assert showcase[: len(numbers.SHOWCASE)] == list(numbers.SHOWCASE)
     assert all(n in test and n >= 100_000 for n in showcase[len(numbers.SHOWCASE) :])
+
+
+TINY_TRANSFORMER = {"d_model": 16, "nhead": 2, "num_encoder_layers": 1, "num_decoder_layers": 2,
+                    "dim_feedforward": 32}
+
+
+def test_transformer_runs_are_cached_with_their_weights(tmp_path, monkeypatch):
+    monkeypatch.setenv("MASTERCLASS_CACHE", str(tmp_path))
+    config = dict(steps=12, batch_size=16, warmup=4, average_last=4)
+    jobs = [dict(seed=s, model=TINY_TRANSFORMER, config=config, max_digits=2, per_digit=60, evaluate_every=5)
+            for s in (0, 1)]
+    first = numbers.cached_transformer_runs(jobs, workers=1)
+    assert len(list((tmp_path / "seq2seq").glob("transformer-*.pt"))) == 2
+    again = numbers.cached_transformer_runs(jobs, workers=2)  # relu : les mêmes poids, les mêmes nombres
+    for a, b in zip(first, again, strict=True):
+        assert a.keys() == b.keys() and a["correct"] == b["correct"] and a["curve"] == b["curve"]
+        assert all(torch.equal(a["state_dict"][k], b["state_dict"][k]) for k in a["state_dict"])
+    assert [c["step"] for c in first[0]["curve"]] == [5, 10, 12] and set(first[0]["final"]) == {"val_loss",
+                                                                                                    "val_exact"}
+    assert first[0]["correct"] != first[1]["correct"] or first[0]["loss"] != first[1]["loss"]
+    # Le modèle relu redonne exactement les sorties mesurées à l'entraînement.
+    data = numbers.number_data(2, 60, 0)
+    model = numbers.load_transformer(first[0], TINY_TRANSFORMER, max_digits=2)
+    result = evaluate_exact(model, *data.test, data.vocab)
+    assert "".join("1" if c else "0" for c in result["correct"]) == first[0]["correct"]
+    assert result["exact_match"] == first[0]["exact_match"]
+    with pytest.raises(ValueError, match="state_dict"):
+        numbers.load_transformer({"seed": 0})
+
+
+def test_cross_attention_maps_are_distributions_over_the_digits():
+    torch.manual_seed(0)
+    vocab = target_vocabulary(3)
+    model = numbers.build_transformer(vocab, TINY_TRANSFORMER).eval()
+    shown = numbers.cross_attention(model, [71, 4, 980], vocab)
+    for row in shown:
+        L, h = TINY_TRANSFORMER["num_decoder_layers"], TINY_TRANSFORMER["nhead"]
+        assert row["weights"].shape == (L, h, len(row["output"]), len(str(row["number"])))
+        np.testing.assert_allclose(row["weights"].sum(-1), 1.0, atol=1e-5)  # aucun poids sur le remplissage
+    assert shown[1]["source"] == ["4"]

@@ -5,7 +5,7 @@ logits (B, t, V)`` et ``new_cache()`` (voir :mod:`masterclass.models.seq2seq`). 
 dernier jeton : les clés et valeurs des positions passées sont dans le cache. Les sorties sont des tenseurs
 ``(B, L)`` sans le ``<bos>`` initial ; après ``<eos>``, une séquence est complétée par ``pad_id``.
 
-Voir : {ref}`ed-decoder-cache`.
+Voir : {ref}`ed-decoder`.
 """
 
 from __future__ import annotations
@@ -24,39 +24,51 @@ def _check_common(src: Tensor, max_len: int) -> None:
 
 
 @torch.no_grad()
-def _generate(model, src: Tensor, bos_id: int, eos_id: int, pad_id: int, max_len: int, choose) -> Tensor:
+def _generate(model, src: Tensor, bos_id: int, eos_id: int, pad_id: int, max_len: int, choose,
+              use_cache: bool = True) -> Tensor:
     memory, padding = model.encode(src)
     B = src.shape[0]
-    cache = model.new_cache()
-    last = torch.full((B, 1), bos_id, dtype=torch.long, device=src.device)
+    cache = model.new_cache() if use_cache else None
+    prefix = torch.full((B, 1), bos_id, dtype=torch.long, device=src.device)  # <bos> puis les jetons produits
     finished = torch.zeros(B, dtype=torch.bool, device=src.device)
-    out = []
     for step in range(max_len):
-        logits = model.decode(last, memory, padding, cache=cache, offset=step)[:, -1]  # (B, V)
+        if use_cache:  # seul le dernier jeton entre ; les clés et valeurs du passé sont dans le cache
+            logits = model.decode(prefix[:, -1:], memory, padding, cache=cache, offset=step)[:, -1]  # (B, V)
+        else:  # tout le préfixe repasse dans le décodeur, à chaque pas
+            logits = model.decode(prefix, memory, padding)[:, -1]  # (B, V)
         token = choose(logits)  # (B,)
         token = token.masked_fill(finished, pad_id)  # une séquence finie ne reçoit plus que du remplissage
-        out.append(token)
+        prefix = torch.cat((prefix, token.unsqueeze(1)), dim=1)
         finished |= token == eos_id
         if finished.all():
             break
-        last = token.unsqueeze(1)
-    return torch.stack(out, dim=1)  # (B, L)
+    return prefix[:, 1:]  # (B, L)
 
 
-def greedy_decode(model, src: Tensor, bos_id: int, eos_id: int, pad_id: int = 0, max_len: int = 40) -> Tensor:
+def _check_flag(name: str, value) -> None:
+    if not isinstance(value, bool):
+        raise ValueError(f"{name} doit être un booléen : reçu {value!r}.")
+
+
+def greedy_decode(model, src: Tensor, bos_id: int, eos_id: int, pad_id: int = 0, max_len: int = 40,
+                  use_cache: bool = True) -> Tensor:
     """À chaque pas, le jeton le plus probable : ``y_t = argmax p(y | y_<t, x)``.
 
-    Voir : {ref}`ed-decoder-cache`.
+    ``use_cache=False`` redonne tout le préfixe au décodeur à chaque pas, sans cache : mêmes jetons, plus de calcul
+    (la référence des mesures de vitesse).
+
+    Voir : {ref}`ed-decoder-glouton`.
     """
     _check_common(src, max_len)
-    return _generate(model, src, bos_id, eos_id, pad_id, max_len, lambda logits: logits.argmax(dim=-1))
+    _check_flag("use_cache", use_cache)
+    return _generate(model, src, bos_id, eos_id, pad_id, max_len, lambda logits: logits.argmax(dim=-1), use_cache)
 
 
 def sample_decode(model, src: Tensor, bos_id: int, eos_id: int, pad_id: int = 0, max_len: int = 40,
                   temperature: float = 1.0, generator: torch.Generator | None = None) -> Tensor:
     """Tire chaque jeton selon ``softmax(logits / τ)`` : τ → 0 redonne le glouton, τ = 1 la loi du modèle.
 
-    Voir : {ref}`ed-decoder-cache`.
+    Voir : {ref}`ed-decoder-echantillonnage`.
     """
     _check_common(src, max_len)
     if isinstance(temperature, bool) or not isinstance(temperature, (int, float)) or not temperature > 0:
@@ -79,7 +91,7 @@ def beam_search(model, src: Tensor, bos_id: int, eos_id: int, pad_id: int = 0, m
     ``K`` hypothèses celle qui maximise ``Σ log p / L^α`` (``α = length_penalty`` ; ``L`` compte ``<eos>``) : sans
     normalisation (α = 0), les phrases courtes seraient favorisées. ``K = 1`` redonne le glouton.
 
-    Voir : {ref}`ed-decoder-cache`.
+    Voir : {ref}`ed-decoder-faisceau`.
     """
     _check_common(src, max_len)
     if isinstance(beam_size, bool) or not isinstance(beam_size, int) or beam_size < 1:

@@ -14,6 +14,7 @@ Voir : {ref}`ed-seq2seq-longueur`.
 from __future__ import annotations
 
 import functools
+import operator
 import re
 import sys
 import time
@@ -32,9 +33,10 @@ from masterclass.data.numbers import (
 )
 from masterclass.models.decoding import greedy_decode
 from masterclass.models.rnn_seq2seq import RNNSeq2Seq
-from masterclass.training.seq2seq import Seq2SeqConfig, evaluate_exact, train_seq2seq
+from masterclass.models.seq2seq import TransformerSeq2Seq
+from masterclass.training.seq2seq import Seq2SeqConfig, evaluate_exact, seq2seq_loss, train_seq2seq
 from masterclass.training.sequences import run_jobs
-from masterclass.utils.result_cache import cached_json
+from masterclass.utils.result_cache import cached_json, cached_torch
 
 
 @dataclass(frozen=True)
@@ -146,19 +148,25 @@ def fit_numbers(attention: bool, seed: int, cell: str = "gru", embedding_dim: in
     start = time.perf_counter()
     history = train_seq2seq(model, *data.train, config, pad_id=data.vocab.pad_id)
     seconds = time.perf_counter() - start
+    return {
+        "attention": attention, "seed": seed, "hidden_size": hidden_size, **_scores(model, data, history),
+        "showcase": alignments(model, list(showcase), data.vocab),
+        "seconds": seconds,
+    }
+
+
+def _scores(model, data: NumberData, history: list[dict]) -> dict:
+    """Mesures communes aux expériences : test (exactitude par nombre, erreurs), jeu ``beyond``, courbe de perte."""
     test = evaluate_exact(model, *data.test, data.vocab)
     beyond = evaluate_exact(model, *data.beyond, data.vocab)
     losses = [h["loss"] for h in history]
     return {
-        "attention": attention, "seed": seed, "hidden_size": hidden_size,
         "correct": "".join("1" if c else "0" for c in test["correct"]),
         "exact_match": test["exact_match"], "cer": test["cer"],
         "errors": {str(i): p for i, (p, ok) in enumerate(zip(test["predictions"], test["correct"], strict=True))
                    if not ok},
         "beyond_predictions": beyond["predictions"], "beyond_exact_match": beyond["exact_match"],
         "loss": [sum(losses[i : i + 10]) / len(losses[i : i + 10]) for i in range(0, len(losses), 10)],
-        "showcase": alignments(model, list(showcase), data.vocab),
-        "seconds": seconds,
     }
 
 
@@ -182,6 +190,115 @@ def study_jobs(attention: bool, seeds=(0, 1, 2), sample: int = 60) -> list[dict]
     return [dict(STUDY, attention=attention, seed=seed, showcase=showcase) for seed in seeds]
 
 
+#: Réglages du Transformer de la page {ref}`ed-entrainement` : C = 128, 4 têtes, 2 + 2 couches, d_ff = 256, sans
+#: dropout ; 500 pas d'Adam sur des lots de 128, calendrier de Vaswani (maximal 2 · 10⁻³ au pas 150), lissage 0,1,
+#: poids rendus = moyenne des poids des 100 derniers pas.
+TRANSFORMER = {"model": {"d_model": 128, "nhead": 4, "num_encoder_layers": 2, "num_decoder_layers": 2,
+                         "dim_feedforward": 256, "dropout": 0.0, "norm_first": False},
+               "config": {"steps": 500, "batch_size": 128, "lr": 2e-3, "warmup": 150, "schedule": "inverse_sqrt",
+                          "label_smoothing": 0.1, "average_last": 100}}
+
+
+def build_transformer(vocab: Vocabulary, model: dict | None = None) -> TransformerSeq2Seq:
+    """Le :class:`~masterclass.models.seq2seq.TransformerSeq2Seq` des nombres : chiffres → mots de ``vocab``.
+
+    ``model`` : arguments du constructeur (``d_model``, ``nhead``…), par défaut ceux de :data:`TRANSFORMER`.
+
+    Voir : {ref}`ed-entrainement-modele`.
+    """
+    settings = dict(TRANSFORMER["model"], **(model or {}))
+    return TransformerSeq2Seq(len(SOURCE_VOCAB), len(vocab), pad_id=vocab.pad_id, **settings)
+
+
+def fit_transformer(seed: int, model: dict | None = None, config: dict | None = None, max_digits: int = 6,
+                    per_digit: int = 4000, split_seed: int = 0, evaluate_every: int = 50) -> dict:
+    """Un Transformer (initialisation et ordre des lots tirés avec ``seed``) entraîné sur les nombres, évalué, et
+    ses poids.
+
+    Clés : ``seed``, ``state_dict`` (les poids, pour :func:`load_transformer`), ``correct``, ``exact_match``,
+    ``cer``, ``errors``, ``beyond_predictions``, ``beyond_exact_match`` (comme :func:`fit_numbers`), ``loss``
+    (perte d'entraînement moyenne par tranche de 10 pas), ``curve`` (tous les ``evaluate_every`` pas : ``step``,
+    perte d'entraînement du pas, ``val_loss``, perte de validation par forçage, sans lissage, et ``val_exact``,
+    exactitude exacte du décodage glouton sur la validation, mesurées sur les poids du pas), ``final`` (``val_loss``
+    et ``val_exact`` des poids rendus, moyennés si ``average_last > 0``) et ``seconds`` (durée de l'entraînement hors
+    évaluations, seule valeur qui change d'une exécution à l'autre).
+
+    Voir : {ref}`ed-entrainement-courbes`.
+    """
+    data = number_data(max_digits, per_digit, split_seed)
+    settings = replace(Seq2SeqConfig(**dict(TRANSFORMER["config"], **(config or {}))), seed=seed)
+    torch.manual_seed(seed)
+    net = build_transformer(data.vocab, model)
+
+    def on_validation(m) -> dict:
+        loss = seq2seq_loss(m, *data.validation, pad_id=data.vocab.pad_id)
+        return {"val_loss": loss.item(), "val_exact": evaluate_exact(m, *data.validation, data.vocab)["exact_match"]}
+
+    history = train_seq2seq(net, *data.train, settings, pad_id=data.vocab.pad_id, evaluate=on_validation,
+                            evaluate_every=evaluate_every)
+    with torch.no_grad():
+        final = on_validation(net)  # les poids rendus (moyennés si average_last > 0)
+    return {
+        "seed": seed,
+        "state_dict": {name: t.detach().clone() for name, t in net.state_dict().items()},
+        **_scores(net, data, history),
+        "curve": [{key: h[key] for key in ("step", "loss", "val_loss", "val_exact")} for h in history
+                  if "val_loss" in h],
+        "final": final,
+        "seconds": history[-1]["seconds"],
+    }
+
+
+def load_transformer(result: dict, model: dict | None = None, max_digits: int = 6) -> TransformerSeq2Seq:
+    """Le Transformer entraîné d'un résultat de :func:`fit_transformer`, en mode évaluation.
+
+    ``model`` et ``max_digits`` doivent être ceux de l'entraînement.
+
+    Voir : {ref}`ed-entrainement-modele`.
+    """
+    if not isinstance(result, dict) or "state_dict" not in result:
+        got = sorted(result) if isinstance(result, dict) else type(result).__name__
+        raise ValueError(f"result doit être un résultat de fit_transformer (avec « state_dict ») : reçu {got}.")
+    net = build_transformer(target_vocabulary(max_digits + 1), model)
+    net.load_state_dict(result["state_dict"], strict=True)
+    return net.eval()
+
+
+@torch.no_grad()
+def cross_attention(model: TransformerSeq2Seq, numbers: list[int], vocab: Vocabulary) -> list[dict]:
+    """Décodage glouton de ``numbers`` et les poids d'attention croisée de chaque couche et chaque tête.
+
+    Chaque entrée : ``number``, ``source`` (les chiffres), ``output`` (les jetons produits, ``<eos>`` compris) et
+    ``weights``, tableau ``(couches, têtes, jetons produits, chiffres)`` : ligne i, l'attention de la position qui
+    produit le jeton i.
+
+    Voir : {ref}`ed-entrainement-attention`.
+    """
+    numbers = [operator.index(n) for n in numbers]  # des entiers Python, même venus d'un tableau NumPy
+    src, _ = encode_numbers(numbers, vocab)
+    out = greedy_decode(model, src, vocab.bos_id, vocab.eos_id, vocab.pad_id, max_len=40)  # (B, L)
+    tgt_in = torch.cat((torch.full((len(numbers), 1), vocab.bos_id), out), dim=1)  # <bos> puis la sortie
+    model(src, tgt_in)  # forçage par la sortie gloutonne : chaque couche garde ses poids croisés
+    weights = torch.stack([layer.last_cross_weights for layer in model.transformer.decoder_layers], dim=1)
+    shown = []
+    for i, n in enumerate(numbers):
+        words = vocab.decode(out[i])
+        ended = bool((out[i] == vocab.eos_id).any())
+        output = [*words, "<eos>"] if ended else words
+        digits = len(str(n))
+        shown.append({"number": n, "source": list(str(n)), "output": output,
+                      "weights": weights[i, :, :, : len(output), :digits].numpy()})
+    return shown
+
+
+def transformer_jobs(seeds=(0, 1, 2)) -> list[dict]:
+    """Les entraînements de la page {ref}`ed-entrainement`, un par graine, avec :data:`TRANSFORMER`.
+
+    Voir : {ref}`ed-entrainement-courbes`.
+    """
+    return [dict(seed=seed, model=TRANSFORMER["model"], config=TRANSFORMER["config"]) for seed in seeds]
+
+
 class _Missing(Exception):
     """Signal interne : ce résultat n'est pas dans le cache."""
 
@@ -199,6 +316,21 @@ SOURCES = (sys.modules[__name__],)
 NAMESPACE = "seq2seq"
 
 
+def _cached_runs(name: str, function, store, jobs: list[dict], workers: int) -> list[dict]:
+    """``[function(**job) for job in jobs]`` relus du cache par ``store`` ; les absents calculés ensemble."""
+    found: dict[int, dict] = {}
+    for i, job in enumerate(jobs):
+        try:
+            found[i] = store(name, job, _absent, SOURCES, namespace=NAMESPACE)
+        except _Missing:
+            pass
+    missing = [i for i in range(len(jobs)) if i not in found]
+    computed = dict(zip(missing, run_jobs(function, [jobs[i] for i in missing], workers), strict=True))
+    for i in missing:
+        found[i] = store(name, jobs[i], functools.partial(_known, computed[i]), SOURCES, namespace=NAMESPACE)
+    return [found[i] for i in range(len(jobs))]
+
+
 def cached_number_runs(jobs: list[dict], workers: int = 1) -> list[dict]:
     """``[fit_numbers(**job) for job in jobs]``, chaque résultat relu du cache ``$MASTERCLASS_CACHE/seq2seq`` s'il y
     est ; ceux qui manquent sont calculés ensemble, répartis sur ``workers`` processus (même résultat qu'en un seul),
@@ -206,14 +338,13 @@ def cached_number_runs(jobs: list[dict], workers: int = 1) -> list[dict]:
 
     Voir : {ref}`ed-seq2seq-longueur`.
     """
-    found: dict[int, dict] = {}
-    for i, job in enumerate(jobs):
-        try:
-            found[i] = cached_json("numbers", job, _absent, SOURCES, namespace=NAMESPACE)
-        except _Missing:
-            pass
-    missing = [i for i in range(len(jobs)) if i not in found]
-    computed = dict(zip(missing, run_jobs(fit_numbers, [jobs[i] for i in missing], workers), strict=True))
-    for i in missing:
-        found[i] = cached_json("numbers", jobs[i], functools.partial(_known, computed[i]), SOURCES, namespace=NAMESPACE)
-    return [found[i] for i in range(len(jobs))]
+    return _cached_runs("numbers", fit_numbers, cached_json, jobs, workers)
+
+
+def cached_transformer_runs(jobs: list[dict], workers: int = 1) -> list[dict]:
+    """``[fit_transformer(**job) for job in jobs]``, poids compris, relus du cache ``$MASTERCLASS_CACHE/seq2seq``
+    (fichiers ``.pt``) ou calculés comme dans :func:`cached_number_runs`.
+
+    Voir : {ref}`ed-entrainement-courbes`.
+    """
+    return _cached_runs("transformer", fit_transformer, cached_torch, jobs, workers)

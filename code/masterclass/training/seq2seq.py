@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import math
+import time
 from dataclasses import dataclass
 from typing import Callable
 
@@ -47,6 +48,7 @@ class Seq2SeqConfig:
     schedule: str = "constant"  # après l'échauffement : "constant" (lr) ou "inverse_sqrt" (lr · √(warmup / s))
     label_smoothing: float = 0.0  # masse ε répartie uniformément sur le vocabulaire (0 : entropie croisée pure)
     max_grad_norm: float = 1.0  # écrêtage de la norme du gradient avant chaque pas (0 : pas d'écrêtage)
+    average_last: int = 0  # le modèle rendu est la moyenne des poids après chacun des N derniers pas (0 : le dernier)
     seed: int = 0  # graine de l'ordre des lots et du dropout
 
 
@@ -73,6 +75,9 @@ def _check_config(config) -> Seq2SeqConfig:
         raise ValueError(f"label_smoothing doit être dans [0, 1[ : reçu {config.label_smoothing!r}.")
     if not config.max_grad_norm >= 0:
         raise ValueError(f"max_grad_norm doit être ≥ 0 : reçu {config.max_grad_norm!r}.")
+    average = config.average_last
+    if isinstance(average, bool) or not isinstance(average, int) or not 0 <= average <= config.steps:
+        raise ValueError(f"average_last doit être un entier entre 0 et steps = {config.steps} : reçu {average!r}.")
     return config
 
 
@@ -127,28 +132,43 @@ def seq2seq_loss(model: nn.Module, src: Tensor, tgt: Tensor, pad_id: int = 0, la
 
 
 def train_seq2seq(model: nn.Module, source: Tensor, target: Tensor, config: Seq2SeqConfig | dict | None = None,
-                  pad_id: int = 0) -> list[dict]:
+                  pad_id: int = 0, evaluate: Callable[[nn.Module], dict] | None = None,
+                  evaluate_every: int = 0) -> list[dict]:
     """Entraîne ``model`` (``model(src, tgt_in) → logits``) pendant ``config.steps`` pas ; renvoie l'historique.
 
     ``source (N, S)`` et ``target (N, T)`` (``<bos> … <eos>``, complétés par ``pad_id``). Les lots sont tirés sans
     remise avec la graine ``config.seed``, époque après époque ; chacun est rogné à son plus long exemple. Historique :
-    une entrée par pas, ``{"step", "loss", "lr"}``. Le modèle est rendu en mode évaluation. L'état global du
-    générateur aléatoire de PyTorch (dropout) est fixé par la graine pendant l'entraînement puis restauré.
+    une entrée par pas, ``{"step", "loss", "lr", "seconds"}`` (``seconds`` : durée d'entraînement cumulée, hors
+    évaluations). Si ``evaluate_every > 0``, ``evaluate(model)`` est appelé tous les ``evaluate_every`` pas (et au
+    dernier), en mode évaluation et sans gradient, sur les poids courants ; le dictionnaire qu'il rend complète
+    l'entrée du pas. Avec ``config.average_last = N > 0``, les poids rendus sont la moyenne des poids obtenus après
+    chacun des ``N`` derniers pas (la moyenne de points de contrôle de Vaswani et al., 2017, section 6.1, prise à
+    chaque pas). Le modèle est rendu en mode évaluation. L'état global du générateur aléatoire de PyTorch (dropout)
+    est fixé par la graine pendant l'entraînement puis restauré.
 
     Voir : {ref}`ed-seq2seq-entrainement`.
     """
     config = _check_config(config)
     _check_pairs(source, target)
+    if isinstance(evaluate_every, bool) or not isinstance(evaluate_every, int) or evaluate_every < 0:
+        raise ValueError(f"evaluate_every doit être un entier ≥ 0 : reçu {evaluate_every!r}.")
+    if evaluate_every and not callable(evaluate):
+        raise ValueError(f"evaluate_every = {evaluate_every} demande une fonction evaluate(model) : reçu "
+                         f"{type(evaluate).__name__}.")
     n = source.shape[0]
     optimizer = torch.optim.Adam(model.parameters(), lr=1.0, betas=(0.9, 0.98), eps=1e-9)
     scheduler = make_scheduler(optimizer, config)
     generator = torch.Generator().manual_seed(config.seed)
     order, cursor = torch.randperm(n, generator=generator), 0
-    history = []
+    history, seconds = [], 0.0
+    parameters = [p for p in model.parameters() if p.requires_grad]
+    averaged: list[Tensor] = []  # moyenne courante des poids des derniers pas
+    first_averaged = config.steps - config.average_last + 1
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(config.seed)
         model.train()
         for step in range(1, config.steps + 1):
+            start = time.perf_counter()
             if cursor + config.batch_size > n:  # nouvelle époque : nouvel ordre
                 order, cursor = torch.randperm(n, generator=generator), 0
             index = order[cursor : cursor + config.batch_size]
@@ -162,7 +182,25 @@ def train_seq2seq(model: nn.Module, source: Tensor, target: Tensor, config: Seq2
             rate = scheduler.get_last_lr()[0]
             optimizer.step()
             scheduler.step()
-            history.append({"step": step, "loss": loss.item(), "lr": rate})
+            if config.average_last and step >= first_averaged:
+                with torch.no_grad():
+                    if not averaged:
+                        averaged = [p.detach().clone() for p in parameters]
+                    else:  # moyenne des k premiers : m ← m + (p − m) / k
+                        k = step - first_averaged + 1
+                        for m, p in zip(averaged, parameters, strict=True):
+                            m.lerp_(p, 1.0 / k)
+            seconds += time.perf_counter() - start
+            history.append({"step": step, "loss": loss.item(), "lr": rate, "seconds": seconds})
+            if evaluate_every and (step % evaluate_every == 0 or step == config.steps):
+                model.eval()
+                with torch.no_grad():
+                    history[-1].update(evaluate(model))
+                model.train()
+    if averaged:
+        with torch.no_grad():
+            for m, p in zip(averaged, parameters, strict=True):
+                p.copy_(m)
     model.eval()
     logger.info("fin de l'entraînement : perte %.4f après %d pas", history[-1]["loss"], config.steps)
     return history

@@ -111,6 +111,24 @@ def result_key(name: str, settings: dict, modules: Iterable[ModuleType]) -> str:
     return digest.hexdigest()[:16]
 
 
+def _cached(path: Path, compute: Callable[[], object], write: Callable[[Path, object], None],
+            read: Callable[[Path], object]):
+    """Relit ``path`` s'il existe ; sinon calcule, écrit dans un fichier temporaire renommé ensuite, et relit."""
+    if path.is_file():
+        logger.info("résultats trouvés dans le cache : %s", path)
+        return read(path)
+    logger.info("résultats absents du cache : calcul (%s)", path)
+    result = compute()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    try:
+        write(tmp, result)
+        tmp.replace(path)  # écriture atomique : un lecteur ne voit jamais un fichier à moitié écrit
+    finally:
+        tmp.unlink(missing_ok=True)
+    return read(path)
+
+
 def cached_json(name: str, settings: dict, compute: Callable[..., object], modules: Iterable[ModuleType],
                 namespace: str = "resultats", root: str | os.PathLike | None = None):
     """Résultat de ``compute(**settings)``, relu du cache s'il y est, sinon calculé puis écrit (atomiquement).
@@ -124,14 +142,37 @@ def cached_json(name: str, settings: dict, compute: Callable[..., object], modul
     modules = list(modules)
     directory = Path(root if root is not None else cache_root()) / namespace
     path = directory / f"{name}-{result_key(name, settings, modules)}.json"
-    if path.is_file():
-        logger.info("résultats trouvés dans le cache : %s", path)
-        return json.loads(path.read_text(encoding="utf-8"))["result"]
-    logger.info("résultats absents du cache : calcul (%s)", path)
-    result = compute(**settings)
-    text = json.dumps({"name": name, "settings": settings, "result": result}, sort_keys=True)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)  # écriture atomique : un lecteur ne voit jamais un fichier à moitié écrit
-    return json.loads(text)["result"]
+
+    def write(target: Path, result) -> None:
+        text = json.dumps({"name": name, "settings": settings, "result": result}, sort_keys=True)
+        target.write_text(text, encoding="utf-8")
+
+    def read(source: Path):
+        return json.loads(source.read_text(encoding="utf-8"))["result"]
+
+    return _cached(path, lambda: compute(**settings), write, read)
+
+
+def cached_torch(name: str, settings: dict, compute: Callable[..., object], modules: Iterable[ModuleType],
+                 namespace: str = "resultats", root: str | os.PathLike | None = None):
+    """Comme :func:`cached_json`, pour un résultat qui contient des tenseurs (des poids de modèle, par exemple).
+
+    Le résultat (dictionnaires, listes, nombres, chaînes et tenseurs) est écrit par ``torch.save`` dans
+    ``<racine>/<espace>/<nom>-<clé>.pt`` et relu par ``torch.load(weights_only=True)`` : relire un fichier du cache
+    n'exécute aucun code. Comme pour :func:`cached_json`, il est rendu tel que relu, même juste après le calcul.
+
+    Voir : {ref}`ed-entrainement-modele`.
+    """
+    import torch
+
+    modules = list(modules)
+    directory = Path(root if root is not None else cache_root()) / namespace
+    path = directory / f"{name}-{result_key(name, settings, modules)}.pt"
+
+    def write(target: Path, result) -> None:
+        torch.save({"name": name, "settings": settings, "result": result}, target)
+
+    def read(source: Path):
+        return torch.load(source, weights_only=True)["result"]
+
+    return _cached(path, lambda: compute(**settings), write, read)
