@@ -24,6 +24,7 @@ from masterclass.nn.attention import (
     softmax,
     split_heads,
 )
+from masterclass.nn.positions import alibi_bias
 
 from samples import CallSpy, qkv
 
@@ -119,6 +120,27 @@ def test_sdpa_equals_torch_with_causal_and_padding_masks(dtype, tol):
     both = pad & causal
     out, _ = scaled_dot_product_attention(q, k, v, both)
     torch.testing.assert_close(out, F.scaled_dot_product_attention(q, k, v, attn_mask=both), **tol)
+
+
+@pytest.mark.parametrize("dtype, tol", [(torch.float64, TOL64), (torch.float32, TOL32)])
+def test_sdpa_bias_is_added_before_the_softmax_like_a_float_attn_mask(dtype, tol):
+    """``bias`` flottant = ``attn_mask`` flottant de PyTorch : ajouté aux scores avant la softmax."""
+    q, k, v = qkv(dtype=dtype)  # (2, 3, 5, 8), (2, 3, 7, 8), (2, 3, 7, 6)
+    for bias in (torch.randn(2, 3, 5, 7, generator=torch.Generator().manual_seed(3), dtype=dtype),
+                 alibi_bias(3, 5, 7).to(dtype)):  # (h, T, S), diffusé sur le lot
+        out, w = scaled_dot_product_attention(q, k, v, bias=bias)
+        torch.testing.assert_close(out, F.scaled_dot_product_attention(q, k, v, attn_mask=bias), **tol)
+        expected_w = torch.softmax(q @ k.transpose(-2, -1) / math.sqrt(q.shape[-1]) + bias, dim=-1)
+        torch.testing.assert_close(w, expected_w, **tol)
+        assert not torch.allclose(out, scaled_dot_product_attention(q, k, v)[0])  # le biais a un effet
+        # Avec un masque booléen : le biais s'ajoute, puis les scores interdits valent −∞.
+        pad = padding_mask([7, 4], 7)  # (B, 1, 1, S)
+        out, w = scaled_dot_product_attention(q, k, v, pad, bias=bias)
+        float_mask = torch.where(pad, bias, torch.tensor(float("-inf"), dtype=dtype))
+        torch.testing.assert_close(out, F.scaled_dot_product_attention(q, k, v, attn_mask=float_mask), **tol)
+        assert (w[1, ..., 4:] == 0).all()
+    with pytest.raises(ValueError, match=r"bias \(4, 4\) ne se diffuse pas vers la forme des scores \(2, 3, 5, 7\)"):
+        scaled_dot_product_attention(q, k, v, bias=torch.zeros(4, 4, dtype=dtype))
 
 
 def test_sdpa_weights_equal_package_softmax():

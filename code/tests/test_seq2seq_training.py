@@ -266,6 +266,22 @@ def test_words_to_number_rejects_what_num2words_would_not_write():
         assert numbers.words_to_number(text) is None, text
 
 
+def test_beyond_summary_counts_by_hand():
+    from masterclass.data.numbers import french_words
+
+    numbers_ = [1_234_567, 2_345_678, 3_000_001, 4_567_890]
+    predictions = [
+        french_words(123_456),  # le 7 (7e chiffre) omis : bien formé, six chiffres, dernier tiers
+        french_words(345_678),  # le 2 (1er chiffre) omis
+        "trois million un",  # « million » mais mal formé (num2words écrit « trois millions un »)
+        french_words(99),  # bien formé, ni amputé ni à six chiffres
+    ]
+    summary = numbers.beyond_summary(predictions, numbers_)
+    assert summary == {"million": 0.25, "well": 0.75, "six": 0.5, "dropped": 0.5, "last3": 0.5}
+    with pytest.raises(ValueError, match="même longueur"):
+        numbers.beyond_summary(predictions, numbers_[:2])
+
+
 def test_study_jobs_share_settings_across_variants():
     plain, attention = numbers.study_jobs(False), numbers.study_jobs(True)
     assert [j["seed"] for j in plain] == [0, 1, 2] and all(j["attention"] for j in attention)

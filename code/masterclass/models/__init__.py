@@ -8,7 +8,11 @@
   couche) ;
 - :mod:`masterclass.models.rnn_seq2seq` : encodeur-décodeur récurrent du module 2, avec ou sans attention additive ;
 - :mod:`masterclass.models.seq2seq` : le Transformer encodeur-décodeur complet (plongements, positions, sortie liée) ;
-- :mod:`masterclass.models.decoding` : décodage glouton, en faisceau, par échantillonnage, avec cache.
+- :mod:`masterclass.models.decoding` : décodage glouton, en faisceau, par échantillonnage, avec cache ;
+- :mod:`masterclass.models.positional` : Transformer à schéma de position sélectionnable (sinusoïdal, appris, RoPE,
+  ALiBi, aucun) du module 5 ;
+- :mod:`masterclass.models.ngram` : modèle de langue à n-grammes lissé par add-α ;
+- :mod:`masterclass.models.word2vec` : skip-gram à échantillonnage négatif (perte et gradient), voisins et analogies.
 
 N'importe ni l'entraînement ni les applications.
 """

@@ -5,7 +5,7 @@
 - :mod:`masterclass.nn.scores` : les autres fonctions de score (Bahdanau, Luong, variantes des expériences) ;
 - :mod:`masterclass.nn.recurrent` : réseaux récurrents d'Elman, LSTM et GRU (égaux à ``torch.nn.RNN``/``LSTM``/``GRU``)
   et la norme des jacobiennes ``∂h_T/∂s_t`` du module 1 ;
-- :mod:`masterclass.nn.positions` : table sinusoïdale du Transformer et positions apprises ;
+- :mod:`masterclass.nn.positions` : table sinusoïdale du Transformer, positions apprises, RoPE et biais d'ALiBi ;
 - :mod:`masterclass.nn.transformer` : couches d'encodeur et de décodeur, Transformer encodeur-décodeur (égaux à
   ``torch.nn.Transformer``), cache des clés et valeurs.
 

@@ -118,14 +118,15 @@ def apply_mask(scores: Tensor, mask: Tensor | None) -> Tensor:
 
 
 def scaled_dot_product_attention(
-    query: Tensor, key: Tensor, value: Tensor, mask: Tensor | None = None
+    query: Tensor, key: Tensor, value: Tensor, mask: Tensor | None = None, bias: Tensor | None = None
 ) -> tuple[Tensor, Tensor]:
-    """Attention par produit scalaire normalisé : renvoie ``(softmax(Q Kᵀ/√d_k) V, poids)``.
+    """Attention par produit scalaire normalisé : renvoie ``(softmax(Q Kᵀ/√d_k + bias) V, poids)``.
 
     Formes : ``query (..., T, d_k)``, ``key (..., S, d_k)``, ``value (..., S, d_v)`` ; ``mask`` booléen
-    diffusable vers ``(..., T, S)``, ``True`` = peut regarder. Sorties : ``(..., T, d_v)`` et les poids
-    ``(..., T, S)``. Une requête dont toutes les clés sont masquées reçoit des poids nuls (sortie nulle),
-    pas des NaN.
+    diffusable vers ``(..., T, S)``, ``True`` = peut regarder ; ``bias`` facultatif, flottant, diffusable vers
+    ``(..., T, S)``, ajouté aux scores avant le masque (biais de position d'ALiBi, par exemple). Sorties :
+    ``(..., T, d_v)`` et les poids ``(..., T, S)``. Une requête dont toutes les clés sont masquées reçoit des
+    poids nuls (sortie nulle), pas des NaN.
 
     Voir : {ref}`att-sdpa-def`.
     """
@@ -139,6 +140,15 @@ def scaled_dot_product_attention(
     d_k = query.shape[-1]
     # Mettre q à l'échelle avant le produit coûte T·d_k multiplications au lieu de T·S.
     scores = (query * (1.0 / math.sqrt(d_k))) @ key.transpose(-2, -1)  # (..., T, S)
+    if bias is not None:
+        _check_tensor("bias", bias)
+        try:
+            torch.broadcast_shapes(bias.shape, scores.shape)
+        except RuntimeError as exc:
+            raise ValueError(
+                f"bias {tuple(bias.shape)} ne se diffuse pas vers la forme des scores {tuple(scores.shape)}."
+            ) from exc
+        scores = scores + bias  # (..., T, S)
     scores = apply_mask(scores, mask)  # (..., T, S)
     in_place = not (scores.requires_grad and torch.is_grad_enabled())
     if in_place:

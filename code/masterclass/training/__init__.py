@@ -10,7 +10,11 @@
 - :mod:`masterclass.training.seq2seq` : entraînement par forçage par l'enseignant et mesures (exactitude exacte, taux
   d'erreur par caractère) de tous les modèles de séquence à séquence du module 2 ;
 - :mod:`masterclass.training.numbers` : l'expérience des nombres en lettres du module 2 (encodeurs-décodeurs
-  récurrents, avec et sans attention), mise en cache.
+  récurrents, avec et sans attention) et le Transformer du module 2, mis en cache ;
+- :mod:`masterclass.training.extrapolation` : l'expérience de généralisation en longueur des encodages de position
+  du module 5, mise en cache ;
+- :mod:`masterclass.training.word2vec` : entraînement du skip-gram (paires, tirage négatif, sous-échantillonnage),
+  cooccurrences et PPMI, mis en cache.
 
 N'importe que les couches du dessous ; jamais les applications (:mod:`masterclass.finetune`).
 """

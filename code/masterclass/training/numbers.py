@@ -101,6 +101,34 @@ def words_to_number(text: str) -> int | None:
     return number if french_words(number) == text else None
 
 
+
+def beyond_summary(predictions: list[str], numbers: list[int]) -> dict:
+    """Ce que produit un modèle sur des nombres plus longs que ceux de l'entraînement (7 chiffres).
+
+    Renvoie des fractions des sorties : ``million`` (le mot « million » apparaît), ``well`` (sortie bien formée,
+    :func:`words_to_number` la relit), ``six`` (bien formée et de 6 chiffres), ``dropped`` (c'est exactement le
+    nombre privé d'un de ses chiffres) et ``last3`` (parmi ces dernières, le chiffre omis est l'un des trois
+    derniers ; 0 s'il n'y en a aucune).
+
+    Voir : {ref}`ed-seq2seq-longueur`.
+    """
+    if len(predictions) != len(numbers) or not predictions:
+        raise ValueError(f"predictions et numbers doivent avoir la même longueur non nulle : reçu {len(predictions)} "
+                         f"et {len(numbers)}.")
+    parsed = [words_to_number(p) for p in predictions]
+    dropped = []  # rang (1 à L) du chiffre omis, quand la sortie est le nombre privé d'un seul chiffre
+    for n, m in zip(numbers, parsed, strict=True):
+        digits = str(n)
+        hits = [i for i in range(len(digits)) if m is not None and int(digits[:i] + digits[i + 1:]) == m]
+        if hits:
+            dropped.append(hits[-1] + 1)
+    total = len(predictions)
+    return {"million": sum("million" in p for p in predictions) / total,
+            "well": sum(m is not None for m in parsed) / total,
+            "six": sum(m is not None and 100_000 <= m < 1_000_000 for m in parsed) / total,
+            "dropped": len(dropped) / total,
+            "last3": sum(d >= len(str(numbers[0])) - 2 for d in dropped) / len(dropped) if dropped else 0.0}
+
 @torch.no_grad()
 def alignments(model: RNNSeq2Seq, numbers: list[int], vocab: Vocabulary) -> list[dict]:
     """Décodage glouton de ``numbers`` et, avec attention, les poids ``(jetons produits, chiffres)`` de chacun.
