@@ -36,7 +36,10 @@ BUDGET_S = 60.0
 #: encodeurs-décodeurs récurrents que relit aussi la page précédente.
 BUDGETS_S = {"book/08-ateliers/atelier-3-fine-tuning.md": 240.0, "book/01-sequences/limites.md": 240.0,
              "book/02-encodeur-decodeur/bahdanau.md": 240.0, "book/02-encodeur-decodeur/entrainement.md": 240.0,
-             "book/02-encodeur-decodeur/strategies-decodage.md": 240.0}
+             "book/02-encodeur-decodeur/strategies-decodage.md": 240.0,
+             # pages qui entraînent et mettent leurs résultats en cache (modules 5 et 6)
+             "book/05-position-contexte/positions-relatives.md": 240.0, "book/06-optimisation/optimiseurs.md": 240.0,
+             "book/06-optimisation/dynamique.md": 240.0}
 
 
 def _fr(x: float) -> str:

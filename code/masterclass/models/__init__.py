@@ -12,6 +12,8 @@
 - :mod:`masterclass.models.positional` : Transformer à schéma de position sélectionnable (sinusoïdal, appris, RoPE,
   ALiBi, aucun) du module 5 ;
 - :mod:`masterclass.models.ngram` : modèle de langue à n-grammes lissé par add-α ;
+- :mod:`masterclass.models.digits` : le réseau de chiffres manuscrits du module 6 en NumPy (propagation,
+  rétropropagation, SGD par mini-lots) et son équivalent PyTorch ;
 - :mod:`masterclass.models.word2vec` : skip-gram à échantillonnage négatif (perte et gradient), voisins et analogies.
 
 N'importe ni l'entraînement ni les applications.

@@ -11,6 +11,11 @@
   d'erreur par caractère) de tous les modèles de séquence à séquence du module 2 ;
 - :mod:`masterclass.training.numbers` : l'expérience des nombres en lettres du module 2 (encodeurs-décodeurs
   récurrents, avec et sans attention) et le Transformer du module 2, mis en cache ;
+- :mod:`masterclass.training.optimizers` : SGD (inertie, Nesterov), RMSprop, Adam et AdamW écrits comme leurs
+  formules, égaux à ``torch.optim`` ; :mod:`masterclass.training.schedules` : calendriers du taux pour ``LambdaLR`` ;
+  :mod:`masterclass.training.optimizer_comparison` : comparaison des optimiseurs sur les chiffres, mise en cache ;
+- :mod:`masterclass.training.dynamics` : mesures de la dynamique d'apprentissage du module 6 (variances par couche,
+  normes des gradients, test de plage du taux, entraînements comparés) ;
 - :mod:`masterclass.training.extrapolation` : l'expérience de généralisation en longueur des encodages de position
   du module 5, mise en cache ;
 - :mod:`masterclass.training.word2vec` : entraînement du skip-gram (paires, tirage négatif, sous-échantillonnage),
