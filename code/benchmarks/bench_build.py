@@ -34,7 +34,8 @@ BUDGET_S = 60.0
 #: moins d'une minute cache plein). L'atelier 3 affine un modèle ; la page des limites du module 1 entraîne
 #: 78 petits modèles en deux expériences de moins de 60 s chacune ; la page de Bahdanau (module 2) entraîne les six
 #: encodeurs-décodeurs récurrents que relit aussi la page précédente.
-BUDGETS_S = {"book/08-ateliers/atelier-3-fine-tuning.md": 240.0, "book/01-sequences/limites.md": 240.0,
+BUDGETS_S = {"book/08-ateliers/atelier-3-fine-tuning.md": 240.0, "book/08-ateliers/atelier-3-langue.md": 240.0,
+             "book/01-sequences/limites.md": 240.0,
              "book/02-encodeur-decodeur/bahdanau.md": 240.0, "book/02-encodeur-decodeur/entrainement.md": 240.0,
              "book/02-encodeur-decodeur/strategies-decodage.md": 240.0,
              # pages qui entraînent et mettent leurs résultats en cache (modules 5 et 6)

@@ -1,15 +1,21 @@
-"""Banc de mesure de l'affinage : durée de l'exécution par défaut, exactitude de test et des domaines inédits.
+"""Banc de mesure de l'affinage (atelier 3) : les deux langues, les deux modèles, les tests appariés, la durée.
 
 Usage (depuis la racine du dépôt) :
 
-    python code/benchmarks/bench_finetune.py            # la commande par défaut, chronométrée
-    python code/benchmarks/bench_finetune.py --explore  # quelques variantes d'hyperparamètres
+    python code/benchmarks/bench_finetune.py                      # défauts, français et anglais, chronométrés
+    python code/benchmarks/bench_finetune.py --levers --seeds 0 1 2   # leviers de l'affinage français
 
-Le premier mode lance ``python -m masterclass.finetune --output-dir <temporaire>`` (exactement ce que ferait un
-lecteur) et imprime sa durée murale et ses exactitudes ; l'objectif du livre est ≤ 240 s sur deux cœurs et ≥ 90 %
-sur les avis jamais vus. Le second affine plusieurs variantes, imprime leurs exactitudes par époque et les écrit dans
-``results/finetune_exploration.json`` (non versionné). Les durées dépendent de la machine et de sa charge : ce sont
-des mesures, pas des tests.
+Le premier mode lance, pour chaque langue, ``python -m masterclass.finetune --output-dir <temporaire>`` (avec
+``--data avis-en`` pour l'anglais : exactement ce que ferait un lecteur), relève sa durée murale et ses prédictions,
+entraîne la référence n-grammes de la même langue (:mod:`masterclass.finetune.baseline`) et compare les deux modèles
+avis par avis (McNemar exact, *bootstrap* apparié) sur le test, les domaines inédits et les deux réunis. Objectifs du
+livre : en anglais, l'affiné bat la référence avec p < 0,05 ; en français, de même en ≤ 240 s sur deux cœurs — ou un
+constat mesuré qu'il ne le peut pas.
+
+Le second mode affine chaque variante de :data:`LEVERS` pour chaque graine (dans ce processus), imprime pour chacune
+la moyenne et l'intervalle de Student des exactitudes (validation, test, domaines inédits, les deux tests) et, par
+graine, la p-valeur de McNemar contre la référence ; il écrit ``results/finetune_levers.json`` (non versionné). Les
+durées dépendent de la machine et de sa charge : ce sont des mesures, pas des tests.
 """
 
 from __future__ import annotations
@@ -25,75 +31,119 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-RESULTS = Path(__file__).resolve().parent / "results"
+import numpy as np
 
-#: Variantes explorées : (description, changements par rapport à FinetuneConfig()).
-VARIANTS = [
-    ("défauts du livre (3 époques, taux 1e-4, lots de 16 groupés par longueur)", {}),
-    ("4 époques", {"epochs": 4}),
-    ("taux 2e-4", {"lr": 2e-4}),
-    ("plongements des mots entraînés", {"freeze_embeddings": False}),
-    ("lots tirés au hasard (sans regroupement par longueur)", {"group_by_length": False}),
+RESULTS = Path(__file__).resolve().parent / "results"
+TESTS = ("test", "test_domaines_inedits")
+
+#: Leviers mesurés : (nom, changements par rapport à FinetuneConfig()).
+LEVERS = [
+    ("défauts (pooler [CLS], 3 époques, taux 1e-4, calendrier linéaire, 64 jetons)", {}),
+    ("moyenne des états", {"pooling": "mean"}),
+    ("moyenne, décroissance par couche 0,8, taux 2e-4", {"pooling": "mean", "layer_decay": 0.8, "lr": 2e-4}),
+    ("moyenne, calendrier cosinus", {"pooling": "mean", "schedule": "cosine"}),
+    ("moyenne, 128 jetons", {"pooling": "mean", "max_length": 128}),
+    ("moyenne, taux 2e-4", {"pooling": "mean", "lr": 2e-4}),
 ]
 
 
-def bench_default() -> dict:
-    """Lance le point d'entrée par défaut dans un sous-processus et lit son résumé."""
+def with_both(d: dict) -> dict:
+    """Ajoute la clé « les deux tests » : concaténation du test et des domaines inédits."""
+    return dict(d, **{"les deux tests": np.concatenate([np.asarray(d[n]) for n in TESTS])})
+
+
+def run_cli(data: str) -> tuple[float, dict]:
+    """Lance le point d'entrée par défaut dans un sous-processus ; renvoie (durée, résumé)."""
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "modele"
-        env = dict(os.environ, HF_HUB_OFFLINE="1", HF_DATASETS_OFFLINE="1")
+        env = dict(os.environ, HF_HUB_OFFLINE="1", HF_DATASETS_OFFLINE="1", TQDM_DISABLE="1")
         start = time.perf_counter()
-        proc = subprocess.run([sys.executable, "-m", "masterclass.finetune", "--output-dir", str(out)],
-                              env=env, capture_output=True, text=True)
+        proc = subprocess.run([sys.executable, "-m", "masterclass.finetune", "--output-dir", str(out),
+                               "--data", data], env=env, capture_output=True, text=True)
         seconds = time.perf_counter() - start
         if proc.returncode != 0:
-            raise SystemExit(f"échec de l'affinage :\n{proc.stderr[-3000:]}")
-        summary = json.loads((out / "masterclass_finetune.json").read_text(encoding="utf-8"))
-    return {"seconds": seconds, "epochs": len(summary["history"]),
-            "test": summary["test"]["test"]["accuracy"],
-            "heldout": summary["test"]["test_domaines_inedits"]["accuracy"]}
+            raise SystemExit(f"échec de l'affinage ({data}) :\n{proc.stderr[-3000:]}")
+        return seconds, json.loads((out / "masterclass_finetune.json").read_text(encoding="utf-8"))
 
 
-def explore() -> list[dict]:
-    """Affine chaque variante (même graine) et relève durée, époques retenues et exactitudes."""
+def bench_languages() -> list[dict]:
+    from masterclass.finetune.baseline import compare_paired, fit_predict
+    from masterclass.finetune.classifier import load_data
+
+    rows = []
+    for data, language in (("avis", "français"), ("avis-en", "anglais")):
+        seconds, summary = run_cli(data)
+        dsd = load_data(data)
+        labels = with_both({n: dsd[n]["label"] for n in TESTS})
+        tuned = with_both({n: summary["test"][n]["predictions"] for n in TESTS})
+        reference = fit_predict(dsd)
+        ngrams = with_both({n: reference["predictions"][n] for n in TESTS})
+        for split in labels:
+            c = compare_paired(labels[split], tuned[split], ngrams[split])
+            rows.append({"langue": language, "découpage": split, "secondes": round(seconds), "affiné": c["accuracy_a"],
+                         "n-grammes": c["accuracy_b"], "écart": c["difference"], "bas": c["low"], "haut": c["high"],
+                         "p": c["p_value"], "C": reference["c"]})
+            print(f"{language:9s} {split:22s} affiné {100 * c['accuracy_a']:5.1f} %  n-grammes "
+                  f"{100 * c['accuracy_b']:5.1f} %  écart {100 * c['difference']:+5.1f} "
+                  f"[{100 * c['low']:+5.1f} ; {100 * c['high']:+5.1f}]  p = {c['p_value']:.2g}  "
+                  f"({seconds:.0f} s d'affinage, C = {reference['c']:g})", flush=True)
+    return rows
+
+
+def bench_levers(seeds: list[int]) -> list[dict]:
     import transformers
 
-    from masterclass.data.corpus import load_reviews
-    from masterclass.finetune.classifier import FinetuneConfig, finetune
+    from masterclass.finetune.baseline import compare_paired, fit_predict
+    from masterclass.finetune.classifier import FinetuneConfig, finetune, load_data
+    from masterclass.maths.stats import mean_interval
 
     transformers.logging.set_verbosity_error()
-    dsd = load_reviews()
-    runs = []
-    for name, change in VARIANTS:
-        config = replace(FinetuneConfig(), **change)
-        start = time.perf_counter()
-        result = finetune(config, dsd)
-        runs.append({"variante": name, "val_accuracy": [h["val_accuracy"] for h in result.history],
-                     "remarque": f"{time.perf_counter() - start:.0f} s ; test "
-                                 f"{100 * result.metrics['test']['accuracy']:.1f} %, domaines inédits "
-                                 f"{100 * result.metrics['test_domaines_inedits']['accuracy']:.1f} %"})
-        print(runs[-1], flush=True)
-    return runs
+    dsd = load_data("avis")
+    labels = with_both({n: dsd[n]["label"] for n in TESTS})
+    ngrams = with_both(fit_predict(dsd)["predictions"])
+    out = []
+    for name, change in LEVERS:
+        runs = []
+        for seed in seeds:
+            config = replace(FinetuneConfig(), seed=seed, **change)
+            start = time.perf_counter()
+            result = finetune(config, dsd)
+            tuned = with_both({n: result.metrics[n]["predictions"] for n in TESTS})
+            run = {"graine": seed, "secondes": round(time.perf_counter() - start),
+                   "validation": max(h["val_accuracy"] for h in result.history)}
+            for split in labels:
+                c = compare_paired(labels[split], tuned[split], ngrams[split], n_resamples=1000)
+                run[split] = c["accuracy_a"]
+                run[f"p {split}"] = c["p_value"]
+            runs.append(run)
+            print(name, run, flush=True)
+        summary = {"variante": name, "changements": change, "exécutions": runs}
+        if len(runs) >= 2:
+            for key in ("validation", *labels):
+                mean, low, high = mean_interval([r[key] for r in runs])
+                summary[key] = {"moyenne": mean, "bas": low, "haut": high}
+        out.append(summary)
+    return out
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--explore", action="store_true", help="explorer les variantes d'hyperparamètres")
+    parser.add_argument("--levers", action="store_true", help="mesurer les leviers de l'affinage français")
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2], help="graines des leviers")
     args = parser.parse_args()
     import torch
 
     machine = f"{platform.machine()}, {os.cpu_count()} cœurs, torch {torch.__version__}, {torch.get_num_threads()} fils"
-    if args.explore:
-        runs = explore()
-        RESULTS.mkdir(exist_ok=True)
-        (RESULTS / "finetune_exploration.json").write_text(
-            json.dumps({"machine": machine, "essais": runs}, ensure_ascii=False, indent=1), encoding="utf-8")
-        return 0
-    r = bench_default()
     print(f"machine : {machine}")
-    print(f"python -m masterclass.finetune (défauts) : {r['seconds']:.0f} s (objectif ≤ 240 s), {r['epochs']} époques")
-    print(f"exactitude test : {100 * r['test']:.1f} % ; domaines inédits : {100 * r['heldout']:.1f} % "
-          "(objectif ≥ 90 %)")
+    RESULTS.mkdir(exist_ok=True)
+    if args.levers:
+        levers = bench_levers(args.seeds)
+        (RESULTS / "finetune_levers.json").write_text(
+            json.dumps({"machine": machine, "leviers": levers}, ensure_ascii=False, indent=1), encoding="utf-8")
+        return 0
+    rows = bench_languages()
+    (RESULTS / "finetune_languages.json").write_text(
+        json.dumps({"machine": machine, "mesures": rows}, ensure_ascii=False, indent=1), encoding="utf-8")
     return 0
 
 

@@ -72,3 +72,24 @@ def test_cache_root_follows_the_environment(monkeypatch, tmp_path):
     assert cache.cache_root() == tmp_path / "ici"
     monkeypatch.delenv("MASTERCLASS_CACHE")
     assert cache.cache_root().name == "masterclass"
+
+
+def test_english_corpus_key_covers_the_french_splits_and_the_translation(tmp_path, monkeypatch):
+    from masterclass.data import corpus
+
+    english = replace(classifier.FinetuneConfig(), data="avis-en")
+    key = cache.cache_key(english)
+    assert key != cache.cache_key(classifier.FinetuneConfig())
+    copies = {}
+    for name, directory in (("fr", corpus.SOURCES_DIR), ("en", corpus.AVIS_EN_DIR)):
+        copies[name] = tmp_path / name / directory.name
+        shutil.copytree(directory, copies[name])
+        edited = copies[name] / "cinema.jsonl"
+        edited.write_text(edited.read_text(encoding="utf-8").replace("cinema-001", "cinema-000", 1), encoding="utf-8")
+    with monkeypatch.context() as m:  # les découpages anglais viennent des sources françaises : elles comptent
+        m.setattr(cache, "SOURCES_DIR", copies["fr"])
+        assert cache.cache_key(english) != key
+    with monkeypatch.context() as m:  # la traduction compte aussi
+        m.setitem(cache.LANGUAGES, "en", copies["en"])
+        assert cache.cache_key(english) != key
+    assert cache.cache_key(english) == key

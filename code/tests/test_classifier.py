@@ -86,3 +86,69 @@ def test_run_summary_is_json_ready():
                              {"test": {"accuracy": 0.75, "predictions": np.array([0, 1])}})
     assert json.loads(json.dumps(summary))["test"]["test"]["predictions"] == [0, 1]
     assert summary["config"]["batch_size"] == 16 and summary["config"]["lr"] == 1e-4
+
+
+def test_english_corpus_is_shipped_under_its_own_name():
+    en, fr = ft.load_data("avis-en"), ft.load_data()
+    for name in fr:
+        assert en[name]["id"] == fr[name]["id"] and en[name]["label"] == fr[name]["label"]
+    assert en["test"]["text"][0] != fr["test"]["text"][0]
+
+
+def test_mean_pooling_head_reads_the_masked_mean_of_the_last_layer():
+    from transformers import AutoModel
+
+    from masterclass.models.pretrained import resolve_model
+
+    clf, tok = ft.load_classifier(seed=0, pooling="mean")
+    clf.eval()
+    assert clf.config.classifier_pooling == "mean"
+    texts = ["Bien.", "Le serveur a oublié notre commande deux fois, plus jamais."]
+    batch = tok(texts, padding=True, return_tensors="pt")
+    encoder = AutoModel.from_pretrained(resolve_model()).eval()  # l'encodeur pré-entraîné, indépendant
+    with torch.no_grad():
+        logits = clf(**batch).logits  # (2, 2)
+        alone = clf(**tok(texts[:1], return_tensors="pt")).logits  # sans remplissage
+        hidden = encoder(**batch).last_hidden_state  # (2, T, d)
+    n_real = batch["attention_mask"].sum(1)
+    means = torch.stack([hidden[i, : n_real[i]].mean(0) for i in range(2)])  # moyenne des positions réelles
+    expected = means @ clf.classifier.weight.T + clf.classifier.bias
+    torch.testing.assert_close(logits, expected, rtol=1e-5, atol=1e-5)
+    torch.testing.assert_close(alone, logits[:1], rtol=1e-5, atol=1e-5)  # le remplissage ne compte pas
+
+
+def test_mean_pooling_model_is_saved_and_reloaded_with_its_class(tmp_path):
+    clf, tok = ft.load_classifier(seed=1, pooling="mean")
+    clf.save_pretrained(tmp_path)
+    again = ft.load_finetuned(tmp_path)
+    assert type(again) is ft.BertMeanPoolingForSequenceClassification
+    batch = tok(["Un régal."], return_tensors="pt")
+    with torch.no_grad():
+        torch.testing.assert_close(again(**batch).logits, clf.eval()(**batch).logits)
+    cls_model, _ = ft.load_classifier(seed=1)
+    cls_model.save_pretrained(tmp_path / "cls")
+    assert type(ft.load_finetuned(tmp_path / "cls")).__name__ == "BertForSequenceClassification"
+
+
+def test_layer_depth_and_layerwise_rates():
+    assert ft.layer_depth("bert.embeddings.word_embeddings.weight", 6) == 0
+    assert ft.layer_depth("bert.encoder.layer.0.attention.self.query.weight", 6) == 1
+    assert ft.layer_depth("bert.encoder.layer.5.output.dense.bias", 6) == 6
+    assert ft.layer_depth("classifier.weight", 6) == ft.layer_depth("bert.pooler.dense.weight", 6) == 7
+    clf, _ = ft.load_classifier(seed=0)
+    config = ft.FinetuneConfig(lr=1e-4, layer_decay=0.5)
+    opt = ft.layerwise_optimizer(clf, config)
+    rate = {id(p): g["lr"] for g in opt.param_groups for p in g["params"]}
+    named = dict(clf.named_parameters())
+    assert rate[id(named["classifier.weight"])] == pytest.approx(1e-4)
+    assert rate[id(named["bert.encoder.layer.5.output.dense.weight"])] == pytest.approx(0.5e-4)
+    assert rate[id(named["bert.encoder.layer.0.output.dense.weight"])] == pytest.approx(1e-4 * 0.5**6)
+    assert rate[id(named["bert.embeddings.LayerNorm.weight"])] == pytest.approx(1e-4 * 0.5**7)
+
+
+def test_bad_settings_are_refused_in_french():
+    for bad in ({"pooling": "max"}, {"layer_decay": 0.0}, {"layer_decay": 1.5}, {"epochs": 0}, {"max_length": 1}):
+        with pytest.raises(ValueError, match="doit|doivent"):
+            ft.FinetuneConfig(**bad).check()
+    with pytest.raises(ValueError, match="pooling doit valoir cls ou mean"):
+        ft.load_classifier(pooling="max")

@@ -99,3 +99,35 @@ def test_non_empty_or_unwritable_output_dir_is_refused(tmp_path, capsys, monkeyp
     monkeypatch.setattr(storage.os, "access", lambda *a, **k: False)  # root ignore les droits : on simule
     assert cli.main(["--output-dir", str(tmp_path / "neuf")]) == 2
     assert "inscriptible" in capsys.readouterr().err
+
+
+def test_help_and_parsing_errors_are_entirely_in_french():
+    env = dict(os.environ, HF_HUB_OFFLINE="1", LANG="C", LC_ALL="C")
+    proc = subprocess.run([sys.executable, "-m", "masterclass.finetune", "--help"], capture_output=True, text=True,
+                          env=env, timeout=120)
+    assert proc.returncode == 0
+    text = proc.stdout
+    for english in ("usage:", "show this help", "optional arguments", "options:", "default"):
+        assert english not in text, english
+    for french in ("utilisation : python -m masterclass.finetune", "options :", "affiche ce message d'aide et quitte",
+                   "--pooling {cls,mean}", "avis-en", "défaut"):
+        assert french in text, french
+    bad = subprocess.run([sys.executable, "-m", "masterclass.finetune", "--output-dir", "x", "--pooling", "max",
+                          "--inconnue"], capture_output=True, text=True, env=env, timeout=120)
+    assert bad.returncode == 2 and bad.stdout == ""
+    assert "erreur : argument --pooling : choix invalide : 'max' (possibles : 'cls', 'mean')" in bad.stderr
+    missing = subprocess.run([sys.executable, "-m", "masterclass.finetune", "--inconnue"], capture_output=True,
+                             text=True, env=env, timeout=120)
+    assert "arguments obligatoires manquants : --output-dir" in missing.stderr
+    extra = subprocess.run([sys.executable, "-m", "masterclass.finetune", "--output-dir", "x", "--inconnue"],
+                           capture_output=True, text=True, env=env, timeout=120)
+    assert "arguments non reconnus : --inconnue" in extra.stderr
+
+
+def test_french_parser_restores_argparse_messages():
+    import argparse
+
+    from masterclass.utils.cli import FrenchArgumentParser
+
+    FrenchArgumentParser(prog="essai").format_help()
+    assert "usage:" in argparse.ArgumentParser(prog="essai").format_usage()  # rien ne fuit hors de l'analyseur

@@ -11,6 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from masterclass.data.corpus import (
+    AVIS_DIR,
+    AVIS_EN_DIR,
     DOMAINS,
     HELDOUT_DOMAINS,
     SPLITS,
@@ -24,6 +26,7 @@ from masterclass.data.corpus import (
     normalize,
     read_jsonl,
     split_rows,
+    translate_splits,
     write_jsonl,
 )
 
@@ -119,8 +122,8 @@ def test_splits_are_stratified_and_balanced(splits):
 
 
 def test_splits_match_the_formerly_shipped_files(splits, tmp_path):
-    for name in SPLITS:
-        write_jsonl(splits[name], tmp_path / f"{name}.jsonl")
+    for name in SPLITS:  # les identifiants, ajoutés ensuite, n'ont changé ni les avis ni leur ordre
+        write_jsonl([{k: v for k, v in r.items() if k != "id"} for r in splits[name]], tmp_path / f"{name}.jsonl")
         digest = hashlib.sha256((tmp_path / f"{name}.jsonl").read_bytes()).hexdigest()
         assert digest == SPLIT_SHA256[name], (
             f"{name} : empreinte attendue {SPLIT_SHA256[name]}, obtenue {digest} (sources ou split_rows modifiés ?)"
@@ -167,7 +170,7 @@ def test_loader_returns_datasetdict_equal_to_the_derived_splits(splits):
     assert isinstance(dsd, DatasetDict)
     assert list(dsd) == list(SPLITS)
     assert dsd["train"].features["label"].names == ["négatif", "positif"]
-    assert dsd["train"].column_names == ["text", "label", "domain"]
+    assert dsd["train"].column_names == ["id", "text", "label", "domain"]
     for name in SPLITS:
         assert dsd[name].to_list() == splits[name], name
 
@@ -188,6 +191,9 @@ def test_read_jsonl_rejects_malformed_lines(tmp_path):
         read_jsonl(bad)
     bad.write_text(json.dumps({"text": "Bien.", "label": 1}) + "\n", encoding="utf-8")
     with pytest.raises(CorpusError, match="champs attendus"):
+        read_jsonl(bad)
+    bad.write_text(json.dumps({"id": "", "text": "Bien.", "label": 1, "domain": "cinema"}) + "\n", encoding="utf-8")
+    with pytest.raises(CorpusError, match="« id » doit être une chaîne non vide"):
         read_jsonl(bad)
     bad.write_text('{"text": "Bien.", "label": 1,\n', encoding="utf-8")
     with pytest.raises(CorpusError, match="JSON invalide"):
@@ -243,3 +249,83 @@ def test_jaccard_is_symmetric_bounded_and_one_on_diagonal(texts):
     assert (m >= 0).all() and (m <= 1 + 1e-12).all()
     for i, s in enumerate(sets):
         assert m[i, i] == pytest.approx(1.0 if s else 0.0)
+
+
+# --- Identifiants et traduction anglaise ------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def english():
+    return load_sources(AVIS_EN_DIR)
+
+
+def test_shipped_reviews_have_stable_ids_in_file_order(sources):
+    for domain in DOMAINS:
+        rows = read_jsonl(AVIS_DIR / f"{domain}.jsonl")
+        assert [r["id"] for r in rows] == [f"{domain}-{k:03d}" for k in range(1, len(rows) + 1)], domain
+
+
+def test_duplicate_ids_are_refused(tmp_path):
+    row = {"id": "cinema-001", "text": "Un navet.", "label": 0, "domain": "cinema"}
+    write_sources(tmp_path, {"cinema": [row, dict(row, text="Un chef-d'œuvre.", label=1)]})
+    with pytest.raises(CorpusError, match="« cinema-001 » en double"):
+        load_sources(tmp_path)
+
+
+def test_english_translation_has_the_same_ids_labels_and_domains(sources, english):
+    assert sorted(p.name for p in AVIS_EN_DIR.iterdir()) == sorted(p.name for p in AVIS_DIR.iterdir())
+    assert [(r["id"], r["label"], r["domain"]) for r in english] == [(r["id"], r["label"], r["domain"])
+                                                                     for r in sources]
+    assert all(e["text"] != f["text"] for e, f in zip(english, sources, strict=True))
+
+
+def test_english_splits_are_the_french_splits_id_by_id(splits):
+    en = load_splits(language="en")
+    for name in SPLITS:
+        assert [r["id"] for r in en[name]] == [r["id"] for r in splits[name]], name
+        assert [r["label"] for r in en[name]] == [r["label"] for r in splits[name]], name
+    dsd = load_reviews(language="en")
+    assert dsd["test"]["id"] == [r["id"] for r in splits["test"]]
+    assert dsd["test"]["text"] == [r["text"] for r in en["test"]]
+
+
+def test_english_texts_have_no_near_duplicates_within_or_across_splits(english):
+    pairs = near_duplicates([r["text"] for r in english])
+    assert pairs == [], [(english[i]["id"], english[j]["id"]) for i, j, _, _ in pairs[:5]]
+    assert len({normalize(r["text"]) for r in english}) == len(english)
+
+
+FRENCH_WORDS = {"le", "la", "les", "des", "est", "une", "avec", "pour", "dans", "mais", "très", "je", "nous",
+                "vous", "pas", "sur", "qui", "que", "du", "aux", "c'est", "j'ai"}
+ENGLISH_WORDS = {"the", "and", "is", "was", "it", "i", "to", "a", "of", "not", "this", "for", "my", "but", "in",
+                 "with", "you", "we", "on", "at", "no", "so"}
+
+
+def test_english_texts_read_as_english_and_keep_the_length(sources, english):
+    def words(text):
+        return normalize(text.replace("'", " ")).split()
+
+    english_hits = sum(bool(set(words(r["text"])) & ENGLISH_WORDS) for r in english)
+    french_hits = [r["id"] for r in english if len(set(words(r["text"])) & FRENCH_WORDS) >= 2]
+    assert english_hits / len(english) > 0.97  # presque chaque avis contient un mot outil anglais
+    assert len(french_hits) <= 5, french_hits  # noms propres mis à part, pas de phrase française restée
+    ratios = np.array([len(e["text"].split()) / len(f["text"].split()) for e, f in zip(english, sources,
+                                                                                      strict=True)])
+    assert 0.9 < np.median(ratios) < 1.4  # une traduction, pas un résumé ni une glose
+    assert ratios.min() >= 0.5 and ratios.max() <= 1.8
+
+
+def test_translate_splits_refuses_missing_extra_or_relabelled_reviews():
+    splits = {"train": [{"id": "a", "text": "Bien.", "label": 1, "domain": "cinema"}]}
+    good = [{"id": "a", "text": "Good.", "label": 1, "domain": "cinema"}]
+    assert translate_splits(splits, good) == {"train": good}
+    with pytest.raises(CorpusError, match="sans traduction"):
+        translate_splits(splits, [dict(good[0], id="b")])
+    with pytest.raises(CorpusError, match="étiquette ou domaine"):
+        translate_splits(splits, [dict(good[0], label=0)])
+    with pytest.raises(CorpusError, match="absents des découpages"):
+        translate_splits(splits, good + [dict(good[0], id="c")])
+    with pytest.raises(ValueError, match="language"):
+        load_splits(language="de")
+    with pytest.raises(ValueError, match="corpus livré"):
+        load_reviews("/tmp", language="en")

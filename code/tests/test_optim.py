@@ -4,7 +4,13 @@ import numpy as np
 import pytest
 import torch
 
-from masterclass.training.optim import inverse_sqrt_schedule, linear_warmup_decay, make_optimizer
+from masterclass.training.optim import (
+    SCHEDULES,
+    inverse_sqrt_schedule,
+    linear_warmup_decay,
+    make_optimizer,
+    make_scheduler,
+)
 
 
 def test_schedule_matches_transformers():
@@ -94,3 +100,47 @@ def test_inverse_sqrt_schedule_follows_the_formula_of_vaswani():
     assert rates[warmup - 1] == pytest.approx((d_model * warmup) ** -0.5)
     with pytest.raises(ValueError, match="warmup_steps"):
         inverse_sqrt_schedule(optimizer, d_model, 0)
+
+
+def _rates(make, steps=25):
+    opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.3)
+    sched = make(opt)
+    out = []
+    for _ in range(steps):
+        out.append(sched.get_last_lr()[0])
+        opt.step()
+        sched.step()
+    return out
+
+
+def test_named_schedules_match_transformers():
+    from transformers import (
+        get_constant_schedule_with_warmup,
+        get_cosine_schedule_with_warmup,
+        get_linear_schedule_with_warmup,
+    )
+
+    refs = {"linear": lambda o: get_linear_schedule_with_warmup(o, 5, 20),
+            "cosine": lambda o: get_cosine_schedule_with_warmup(o, 5, 20),
+            "constant": lambda o: get_constant_schedule_with_warmup(o, 5)}
+    assert set(refs) == set(SCHEDULES)
+    for name, ref in refs.items():  # jusqu'au pas 20 inclus : au-delà, transformers remonte le cosinus, pas nous
+        np.testing.assert_allclose(_rates(lambda o, n=name: make_scheduler(o, n, 5, 20), 21), _rates(ref, 21),
+                                   rtol=0, atol=1e-12, err_msg=name)
+    assert _rates(lambda o: make_scheduler(o, "cosine", 5, 20))[20:] == [0.0] * 5
+    opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
+    with pytest.raises(ValueError, match="Calendrier inconnu : 'cosinus'"):
+        make_scheduler(opt, "cosinus", 5, 20)
+    with pytest.raises(ValueError, match="warmup_steps"):
+        make_scheduler(opt, "constant", 30, 20)
+
+
+def test_lr_scale_gives_each_parameter_its_rate_and_keeps_weight_decay_rules():
+    model = torch.nn.Sequential(torch.nn.Linear(3, 3), torch.nn.LayerNorm(3), torch.nn.Linear(3, 2))
+    opt = make_optimizer(model, 0.1, 0.01, lr_scale=lambda name: 0.5 if name.startswith("0.") else 1.0)
+    rate = {id(p): (g["lr"], g["weight_decay"]) for g in opt.param_groups for p in g["params"]}
+    named = dict(model.named_parameters())
+    assert rate[id(named["0.weight"])] == (0.05, 0.01) and rate[id(named["0.bias"])] == (0.05, 0.0)
+    assert rate[id(named["1.weight"])] == (0.1, 0.0)  # LayerNorm : pas de décroissance des poids
+    assert rate[id(named["2.weight"])] == (0.1, 0.01)
+    assert sum(len(g["params"]) for g in opt.param_groups) == len(named)

@@ -98,3 +98,18 @@ def test_bad_inputs_are_refused_in_french():
         stats.paired_bootstrap([1, 0], [0, 1], n_resamples=10)
     with pytest.raises(ValueError, match="au moins deux"):
         stats.mean_interval([1.0])
+
+
+def test_bootstrap_mean_of_a_difference_of_differences():
+    from masterclass.maths.stats import bootstrap_mean
+
+    rng = np.random.default_rng(3)
+    a, b, c, d = (rng.random(200) < p for p in (0.9, 0.8, 0.7, 0.75))
+    did = (a.astype(float) - b) - (c.astype(float) - d)
+    got = bootstrap_mean(did, n_resamples=4000, seed=1)
+    assert got["mean"] == pytest.approx(did.mean())
+    assert got["low"] < got["mean"] < got["high"]
+    idx = np.random.default_rng(1).integers(0, 200, size=(4000, 200))  # même tirage, recalculé à la main
+    assert got["low"] == pytest.approx(np.quantile(did[idx].mean(1), 0.025))
+    with pytest.raises(ValueError, match="vecteur non vide"):
+        bootstrap_mean([])

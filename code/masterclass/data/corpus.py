@@ -1,7 +1,9 @@
 """Corpus d'avis en français écrit pour le livre : lecture, découpages et contrôles de qualité.
 
 Le corpus tient en une seule copie : un fichier ``avis/<domaine>.jsonl`` par domaine, une ligne
-``{"text", "label", "domain"}`` par avis (``label`` 1 = positif, 0 = négatif), rédigé pour ce projet. Les
+``{"id", "text", "label", "domain"}`` par avis (``label`` 1 = positif, 0 = négatif), rédigé pour ce projet. Sa
+traduction anglaise, écrite elle aussi pour le projet, est dans ``avis-en/<domaine>.jsonl`` : mêmes identifiants,
+mêmes étiquettes, un texte anglais par avis ; ses découpages sont ceux du français, identifiant par identifiant. Les
 découpages (``train``, ``validation``, ``test`` et ``test_domaines_inedits``) ne sont pas stockés : :func:`load_splits`
 les dérive à chaque chargement par :func:`split_rows`, de façon déterministe (même contenu et même graine, mêmes
 avis dans le même ordre). :func:`load_reviews` les renvoie sous forme de ``datasets.DatasetDict``.
@@ -28,6 +30,10 @@ import numpy as np
 AVIS_DIR = Path(__file__).resolve().parent / "avis"
 #: Répertoire des fichiers rédigés, un par domaine (le même que :data:`AVIS_DIR` : les sources sont la seule copie).
 SOURCES_DIR = AVIS_DIR
+#: Traduction anglaise du corpus : mêmes fichiers, mêmes identifiants, mêmes étiquettes.
+AVIS_EN_DIR = Path(__file__).resolve().parent / "avis-en"
+#: Langues du corpus livré et répertoire de chacune.
+LANGUAGES = {"fr": AVIS_DIR, "en": AVIS_EN_DIR}
 #: Les dix domaines du corpus.
 DOMAINS = (
     "cinema", "restaurants", "produits", "livres", "voyages",
@@ -44,6 +50,7 @@ WORD_NGRAM_THRESHOLD = 0.5
 CHAR_NGRAM_THRESHOLD = 0.7
 
 _FIELDS = {"text", "label", "domain"}
+_OPTIONAL_FIELDS = {"id"}
 _PUNCT_RE = re.compile(r"[^\w\s]", flags=re.UNICODE)
 _SPACE_RE = re.compile(r"\s+")
 
@@ -57,6 +64,9 @@ class CorpusError(ValueError):
 
 def read_jsonl(path: str | os.PathLike) -> list[dict]:
     """Lit un fichier d'avis JSON Lines et vérifie chaque ligne (champs exacts, types, étiquette 0/1).
+
+    Champs obligatoires : ``text``, ``label``, ``domain`` ; facultatif : ``id`` (chaîne non vide), présent dans les
+    fichiers livrés.
 
     Lève :class:`CorpusError` (message en français) si le fichier manque ou si une ligne est mal formée.
 
@@ -74,9 +84,12 @@ def read_jsonl(path: str | os.PathLike) -> list[dict]:
                 row = json.loads(line)
             except json.JSONDecodeError as exc:
                 raise CorpusError(f"{path}, ligne {number} : JSON invalide ({exc.msg}).") from exc
-            if not isinstance(row, dict) or set(row) != _FIELDS:
+            if not isinstance(row, dict) or not _FIELDS <= set(row) <= _FIELDS | _OPTIONAL_FIELDS:
                 got = sorted(row) if isinstance(row, dict) else type(row).__name__
-                raise CorpusError(f"{path}, ligne {number} : champs attendus {sorted(_FIELDS)}, reçu {got}.")
+                raise CorpusError(f"{path}, ligne {number} : champs attendus {sorted(_FIELDS)} (et, au choix, "
+                                  f"{sorted(_OPTIONAL_FIELDS)}), reçu {got}.")
+            if "id" in row and (not isinstance(row["id"], str) or not row["id"].strip()):
+                raise CorpusError(f"{path}, ligne {number} : « id » doit être une chaîne non vide, reçu {row['id']!r}.")
             if not isinstance(row["text"], str) or not row["text"].strip():
                 raise CorpusError(f"{path}, ligne {number} : « text » doit être une chaîne non vide.")
             if row["label"] not in (0, 1) or isinstance(row["label"], bool):
@@ -88,13 +101,16 @@ def read_jsonl(path: str | os.PathLike) -> list[dict]:
 
 
 def write_jsonl(rows: Iterable[dict], path: str | os.PathLike) -> None:
-    """Écrit des avis en JSON Lines (UTF-8, clés dans l'ordre text, label, domain, une ligne par avis).
+    """Écrit des avis en JSON Lines (UTF-8, clés dans l'ordre id, text, label, domain, une ligne par avis).
+
+    Le champ ``id`` n'est écrit que si l'avis en a un.
 
     Voir : {ref}`corpus-avis-composition`.
     """
     with Path(path).open("w", encoding="utf-8") as handle:
         for row in rows:
-            clean = {"text": row["text"], "label": int(row["label"]), "domain": row["domain"]}
+            clean = {"id": row["id"]} if "id" in row else {}
+            clean |= {"text": row["text"], "label": int(row["label"]), "domain": row["domain"]}
             handle.write(json.dumps(clean, ensure_ascii=False) + "\n")
 
 
@@ -102,7 +118,8 @@ def load_sources(sources_dir: str | os.PathLike | None = None) -> list[dict]:
     """Lit tous les fichiers ``<domaine>.jsonl`` des sources, dans l'ordre alphabétique des domaines.
 
     Sans argument, lit le corpus livré (:data:`SOURCES_DIR`). Lève :class:`CorpusError` si le répertoire ne contient
-    aucun fichier ``.jsonl`` ou si un avis porte un autre domaine que celui de son fichier.
+    aucun fichier ``.jsonl``, si un avis porte un autre domaine que celui de son fichier ou si deux avis portent le
+    même identifiant.
 
     Voir : {ref}`corpus-avis-composition`.
     """
@@ -111,10 +128,15 @@ def load_sources(sources_dir: str | os.PathLike | None = None) -> list[dict]:
     if not files:
         raise CorpusError(f"Aucun fichier <domaine>.jsonl dans {sources_dir}.")
     rows: list[dict] = []
+    seen: set[str] = set()
     for file in files:
         for row in read_jsonl(file):
             if row["domain"] != file.stem:
                 raise CorpusError(f"{file} : domaine « {row['domain']} » dans le fichier du domaine « {file.stem} ».")
+            if "id" in row:
+                if row["id"] in seen:
+                    raise CorpusError(f"{file} : identifiant « {row['id']} » en double.")
+                seen.add(row["id"])
             rows.append(row)
     return rows
 
@@ -233,25 +255,63 @@ def split_rows(
     return out
 
 
-def load_splits(sources_dir: str | os.PathLike | None = None, seed: int = 0) -> dict[str, list[dict]]:
+def translate_splits(splits: dict[str, list[dict]], translation: Sequence[dict]) -> dict[str, list[dict]]:
+    """Remplace chaque avis des découpages par sa traduction (même ``id``) : mêmes découpages, même ordre.
+
+    Lève :class:`CorpusError` si un avis n'a pas d'identifiant, si la traduction en omet un, en ajoute un, ou change
+    son étiquette ou son domaine.
+
+    Voir : {ref}`corpus-avis-traduction`.
+    """
+    by_id = {row["id"]: row for row in translation if "id" in row}
+    if len(by_id) != len(translation):
+        raise CorpusError("La traduction doit donner un « id » distinct à chaque avis.")
+    out: dict[str, list[dict]] = {}
+    used = 0
+    for name, rows in splits.items():
+        out[name] = []
+        for row in rows:
+            other = by_id.get(row.get("id"))
+            if other is None:
+                raise CorpusError(f"Avis « {row.get('id')} » ({name}) sans traduction.")
+            if (other["label"], other["domain"]) != (row["label"], row["domain"]):
+                raise CorpusError(f"Avis « {row['id']} » : étiquette ou domaine différents dans la traduction.")
+            out[name].append(other)
+            used += 1
+    if used != len(by_id):
+        raise CorpusError(f"La traduction contient {len(by_id) - used} avis absents des découpages.")
+    return out
+
+
+def load_splits(sources_dir: str | os.PathLike | None = None, seed: int = 0,
+                language: str = "fr") -> dict[str, list[dict]]:
     """Avis de chaque découpage, dérivés des sources : ``split_rows(load_sources(sources_dir), seed=seed)``.
 
     Renvoie un dictionnaire ``{nom: [avis, …]}`` pour les quatre noms de :data:`SPLITS`. Le calcul est déterministe :
     deux appels donnent les mêmes avis dans le même ordre. Sans argument, ce sont les découpages sur lesquels le
     modèle du livre a été affiné (graine 0). Une autre graine donne d'autres découpages des mêmes sources, de mêmes
-    tailles, avec le même test des domaines inédits.
+    tailles, avec le même test des domaines inédits. ``language="en"`` (corpus livré seulement) renvoie la traduction
+    anglaise des mêmes découpages, avis par avis (:func:`translate_splits`).
 
     Voir : {ref}`corpus-avis-decoupages`.
     """
-    return split_rows(load_sources(sources_dir), seed=seed)
+    if language not in LANGUAGES:
+        raise ValueError(f"language doit valoir {' ou '.join(map(repr, LANGUAGES))} : reçu {language!r}.")
+    splits = split_rows(load_sources(sources_dir), seed=seed)
+    if language == "fr":
+        return splits
+    if sources_dir is not None:
+        raise ValueError("language='en' ne s'applique qu'au corpus livré (sources_dir=None).")
+    return translate_splits(splits, load_sources(LANGUAGES[language]))
 
 
-def load_reviews(data_dir: str | os.PathLike | None = None):
+def load_reviews(data_dir: str | os.PathLike | None = None, language: str = "fr"):
     """Charge les quatre découpages du corpus d'avis en un ``datasets.DatasetDict``.
 
-    Colonnes : ``text`` (chaîne), ``label`` (``ClassLabel`` : négatif, positif), ``domain`` (chaîne). Clés :
-    ``train``, ``validation``, ``test``, ``test_domaines_inedits``. Sans argument, les découpages sont dérivés du
-    corpus livré par :func:`load_splits` (graine 0). Avec un répertoire fourni par le lecteur, lit ses fichiers
+    Colonnes : ``id`` (chaîne, si tous les avis en ont un), ``text`` (chaîne), ``label`` (``ClassLabel`` : négatif,
+    positif), ``domain`` (chaîne). Clés : ``train``, ``validation``, ``test``, ``test_domaines_inedits``. Sans
+    argument, les découpages sont dérivés du corpus livré par :func:`load_splits` (graine 0), en français ou, avec
+    ``language="en"``, dans sa traduction anglaise. Avec un répertoire fourni par le lecteur, lit ses fichiers
     ``train.jsonl``, ``validation.jsonl`` et ``test.jsonl`` (obligatoires) et ``test_domaines_inedits.jsonl``
     (facultatif).
 
@@ -259,11 +319,18 @@ def load_reviews(data_dir: str | os.PathLike | None = None):
     """
     from datasets import ClassLabel, Dataset, DatasetDict, Features, Value
 
-    features = Features(
-        {"text": Value("string"), "label": ClassLabel(names=list(LABEL_NAMES)), "domain": Value("string")}
-    )
+    def dataset(rows: list[dict]):
+        columns = {"text": Value("string"), "label": ClassLabel(names=list(LABEL_NAMES)), "domain": Value("string")}
+        if rows and all("id" in row for row in rows):
+            columns = {"id": Value("string")} | columns
+        else:
+            rows = [{k: v for k, v in row.items() if k != "id"} for row in rows]
+        return Dataset.from_list(rows, features=Features(columns))
+
     if data_dir is None:
-        return DatasetDict({name: Dataset.from_list(rows, features=features) for name, rows in load_splits().items()})
+        return DatasetDict({name: dataset(rows) for name, rows in load_splits(language=language).items()})
+    if language != "fr":
+        raise ValueError(f"language={language!r} ne s'applique qu'au corpus livré (data_dir=None).")
     data_dir = Path(data_dir)
     if not data_dir.is_dir():
         raise CorpusError(f"Répertoire de données introuvable : {data_dir}.")
@@ -271,7 +338,7 @@ def load_reviews(data_dir: str | os.PathLike | None = None):
     for name in SPLITS:
         path = data_dir / f"{name}.jsonl"
         if path.is_file():
-            splits[name] = Dataset.from_list(read_jsonl(path), features=features)
+            splits[name] = dataset(read_jsonl(path))
     missing = [name for name in ("train", "validation", "test") if name not in splits]
     if missing:
         raise CorpusError(

@@ -20,10 +20,10 @@ import os
 from dataclasses import asdict
 from pathlib import Path
 
-from masterclass.data.corpus import SOURCES_DIR
+from masterclass.data.corpus import LANGUAGES, SOURCES_DIR
 from masterclass.finetune import classifier as _classifier
 from masterclass.finetune import distill as _distill
-from masterclass.finetune.classifier import SHIPPED_DATA, FinetuneConfig, finetune, run_summary
+from masterclass.finetune.classifier import SHIPPED_CORPORA, FinetuneConfig, finetune, run_summary
 from masterclass.finetune.storage import SUMMARY_FILE, save_atomically
 from masterclass.models.pretrained import resolve_model
 from masterclass.utils.result_cache import PACKAGE, cache_root, source_files
@@ -46,12 +46,16 @@ def _hash_sources(digest, module: str) -> None:
 
 def cache_key(config: FinetuneConfig) -> str:
     """Empreinte (16 caractères hexadécimaux) de la configuration, des données, du modèle et du code."""
-    if config.data != SHIPPED_DATA and not Path(config.data).is_dir():
+    if config.data not in SHIPPED_CORPORA and not Path(config.data).is_dir():
         raise ValueError(f"Le cache n'accepte que des données locales : reçu « {config.data} ».")
     digest = hashlib.sha256(json.dumps(asdict(config), sort_keys=True, default=str).encode())
-    data_dir = SOURCES_DIR if config.data == SHIPPED_DATA else Path(config.data)
-    for path in sorted(data_dir.glob("*.jsonl")):
-        _hash_file(digest, path)
+    if config.data in SHIPPED_CORPORA:  # les découpages viennent des sources françaises, le texte de sa langue
+        data_dirs = sorted({SOURCES_DIR, LANGUAGES[SHIPPED_CORPORA[config.data]]})
+    else:
+        data_dirs = [Path(config.data)]
+    for data_dir in data_dirs:
+        for path in sorted(data_dir.glob("*.jsonl")):
+            _hash_file(digest, path, path.relative_to(data_dir.parent).as_posix())
     model_dir = resolve_model(config.model)
     for name in ("config.json", "model.safetensors"):
         if (model_dir / name).is_file():

@@ -1,10 +1,15 @@
 """Affinage (fine-tuning) d'un BERT pour l'analyse de sentiments : configuration, données, modèle, entraînement.
 
-On ajoute au modèle pré-entraîné une tête de classification (vecteur ``[CLS]`` → couche dense ``tanh`` du
-« pooler » → couche linéaire vers 2 logits) et l'on minimise l'entropie croisée sur des avis étiquetés avec la
-boucle générique de :mod:`masterclass.training.loop` : AdamW (Loshchilov et Hutter, 2019), un taux d'apprentissage
-qui croît linéairement pendant l'échauffement puis décroît linéairement jusqu'à 0 (Devlin et al., 2019), une
-évaluation à chaque époque et un arrêt précoce sur la validation.
+On ajoute au modèle pré-entraîné une tête de classification et l'on minimise l'entropie croisée sur des avis
+étiquetés avec la boucle générique de :mod:`masterclass.training.loop` : AdamW (Loshchilov et Hutter, 2019), un taux
+d'apprentissage qui croît linéairement pendant l'échauffement puis décroît (linéairement par défaut) jusqu'à 0
+(Devlin et al., 2019), une évaluation à chaque époque et un arrêt précoce sur la validation.
+
+Deux regroupements de la séquence en un vecteur (``pooling``) : ``"cls"``, la tête standard de
+``BertForSequenceClassification`` (vecteur ``[CLS]`` → couche dense ``tanh`` du « pooler » → couche linéaire) ;
+``"mean"``, la moyenne des états de la dernière couche sur les positions réelles (masque d'attention) → couche
+linéaire, le regroupement avec lequel all-MiniLM-L6-v2 a été entraîné (Reimers et Gurevych, 2019). Option : un taux
+d'apprentissage qui décroît d'une couche à l'autre vers le bas (``layer_decay``, Howard et Ruder, 2018).
 
 La ligne de commande est ``python -m masterclass.finetune`` (:mod:`masterclass.finetune.cli`).
 
@@ -20,12 +25,16 @@ from typing import Callable
 
 import numpy as np
 import torch
+import torch.nn.functional as F
+from transformers import BertForSequenceClassification
+from transformers.modeling_outputs import SequenceClassifierOutput
 
 from masterclass.data.corpus import CorpusError, load_reviews
 from masterclass.models.pretrained import BUNDLED, resolve_model
 from masterclass.training.batching import LengthGroupedBatches, SortedBatches
 from masterclass.training.loop import LoopConfig, predict, train
 from masterclass.training.metrics import classification_metrics
+from masterclass.training.optim import make_optimizer
 from masterclass.utils.compute import set_threads_from_env
 from masterclass.utils.hub import looks_like_path
 
@@ -33,6 +42,11 @@ from masterclass.utils.hub import looks_like_path
 ID2LABEL = {0: "négatif", 1: "positif"}
 #: Nom qui désigne le corpus d'avis livré avec le paquet.
 SHIPPED_DATA = "avis"
+#: Noms des corpus livrés et leur langue : le corpus français et sa traduction anglaise (mêmes avis, mêmes
+#: découpages).
+SHIPPED_CORPORA = {SHIPPED_DATA: "fr", "avis-en": "en"}
+#: Regroupements de la séquence acceptés par ``FinetuneConfig.pooling``.
+POOLINGS = ("cls", "mean")
 
 
 @dataclass
@@ -41,13 +55,45 @@ class FinetuneConfig(LoopConfig):
     résultat du livre."""
 
     model: str = BUNDLED  # modèle : « bundled », répertoire local ou nom du Hub
-    data: str = SHIPPED_DATA  # données : « avis » (corpus livré), répertoire de découpages ou nom du Hub
+    data: str = SHIPPED_DATA  # données : « avis » (corpus livré), « avis-en » (sa traduction), répertoire, nom du Hub
     batch_size: int = 16  # avis par lot
     max_length: int = 64  # longueur maximale en jetons (les avis plus longs sont tronqués)
     freeze_embeddings: bool = True  # geler les plongements de mots : moins de calcul, vocabulaire inchangé
     group_by_length: bool = True  # lots d'avis de longueurs voisines : moins de remplissage, même résultat attendu
     seed: int = 0  # graine (initialisation de la tête, ordre des lots, dropout)
     max_train_examples: int | None = None  # sous-ensemble d'entraînement (tests rapides) ; None = tout
+    pooling: str = "cls"  # "cls" : pooler sur [CLS] (tête standard) ; "mean" : moyenne des états (famille BERT)
+    layer_decay: float = 1.0  # taux de la couche l (sur L) : lr · layer_decay^(L + 1 − l) ; 1 = même taux partout
+
+    def check(self) -> None:
+        """Lève ``ValueError`` (message en français) si un réglage est hors de son domaine."""
+        if self.epochs < 1 or self.batch_size < 1 or self.max_length < 2:
+            raise ValueError(f"epochs et batch_size doivent être ≥ 1 et max_length ≥ 2 : reçu {self.epochs}, "
+                             f"{self.batch_size}, {self.max_length}.")
+        if self.pooling not in POOLINGS:
+            raise ValueError(f"pooling doit valoir {' ou '.join(POOLINGS)} : reçu {self.pooling!r}.")
+        if not 0 < self.layer_decay <= 1:
+            raise ValueError(f"layer_decay doit être dans ]0, 1] : reçu {self.layer_decay!r}.")
+
+
+class BertMeanPoolingForSequenceClassification(BertForSequenceClassification):
+    """``BertForSequenceClassification`` dont la tête lit la moyenne des états de la dernière couche.
+
+    Mêmes paramètres que la classe standard (le « pooler » est gardé mais ne sert pas) : ``h̄ = Σ_t m_t h_t / Σ_t m_t``
+    sur les positions réelles (``m`` : masque d'attention), puis dropout et couche linéaire vers les logits. La
+    configuration porte ``classifier_pooling = "mean"`` : :func:`load_finetuned` recharge la bonne classe.
+    """
+
+    def forward(self, input_ids=None, attention_mask=None, token_type_ids=None, labels=None, **kwargs):
+        if attention_mask is None:
+            attention_mask = torch.ones_like(input_ids)
+        hidden = self.bert(input_ids=input_ids, attention_mask=attention_mask,
+                           token_type_ids=token_type_ids).last_hidden_state  # (B, T, d)
+        mask = attention_mask.unsqueeze(-1).to(hidden.dtype)  # (B, T, 1)
+        pooled = (hidden * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1.0)  # (B, d)
+        logits = self.classifier(self.dropout(pooled))  # (B, K)
+        loss = F.cross_entropy(logits, labels) if labels is not None else None
+        return SequenceClassifierOutput(loss=loss, logits=logits)
 
 
 @dataclass
@@ -63,14 +109,15 @@ class FinetuneResult:
 def load_data(data: str | os.PathLike = SHIPPED_DATA):
     """Charge les données d'affinage en ``datasets.DatasetDict`` avec les colonnes ``text`` et ``label``.
 
-    - ``"avis"`` : le corpus livré (:func:`masterclass.data.corpus.load_reviews`) ;
+    - ``"avis"`` : le corpus livré (:func:`masterclass.data.corpus.load_reviews`) ; ``"avis-en"`` : sa traduction
+      anglaise, mêmes avis et mêmes découpages ;
     - un répertoire : ses fichiers ``train.jsonl``, ``validation.jsonl``, ``test.jsonl`` ;
     - sinon un nom du Hub (``"allocine"``) chargé par ``datasets.load_dataset`` (colonne ``review`` renommée
       ``text``) ; hors ligne, l'erreur nomme le corpus livré.
     """
     name = os.fspath(data)
-    if name == SHIPPED_DATA:
-        return load_reviews()
+    if name in SHIPPED_CORPORA:
+        return load_reviews(language=SHIPPED_CORPORA[name])
     path = Path(name).expanduser()
     if path.is_dir():
         return load_reviews(path)
@@ -156,16 +203,68 @@ def evaluate(model: torch.nn.Module, loader) -> dict:
     return classification_metrics(*predict_logits(model, loader))
 
 
-def load_classifier(model: str | os.PathLike = BUNDLED, seed: int = 0):
-    """Tokenizer et ``AutoModelForSequenceClassification`` à 2 classes (tête initialisée avec ``seed``)."""
-    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+def load_classifier(model: str | os.PathLike = BUNDLED, seed: int = 0, pooling: str = "cls"):
+    """Tokenizer et classifieur à 2 classes (tête initialisée avec ``seed``).
 
+    ``pooling="cls"`` : ``AutoModelForSequenceClassification`` (tout modèle du Hub) ; ``pooling="mean"`` :
+    :class:`BertMeanPoolingForSequenceClassification`, pour un modèle de la famille BERT seulement.
+    """
+    from transformers import AutoConfig, AutoModelForSequenceClassification, AutoTokenizer
+
+    if pooling not in POOLINGS:
+        raise ValueError(f"pooling doit valoir {' ou '.join(POOLINGS)} : reçu {pooling!r}.")
     path = resolve_model(model)
     torch.manual_seed(seed)
     tokenizer = AutoTokenizer.from_pretrained(path)
-    clf = AutoModelForSequenceClassification.from_pretrained(
-        path, num_labels=2, id2label=ID2LABEL, label2id={v: k for k, v in ID2LABEL.items()})
-    return clf, tokenizer
+    labels = {"num_labels": 2, "id2label": ID2LABEL, "label2id": {v: k for k, v in ID2LABEL.items()}}
+    if pooling == "cls":
+        return AutoModelForSequenceClassification.from_pretrained(path, **labels), tokenizer
+    config = AutoConfig.from_pretrained(path, **labels)
+    if config.model_type != "bert":
+        raise ValueError(f"Le regroupement par moyenne (pooling='mean') n'est écrit que pour la famille BERT : le "
+                         f"modèle {model} est de type « {config.model_type} ». Utilisez pooling='cls' "
+                         "(--pooling cls).")
+    config.classifier_pooling = "mean"
+    return BertMeanPoolingForSequenceClassification.from_pretrained(path, config=config), tokenizer
+
+
+def load_finetuned(path: str | os.PathLike):
+    """Recharge un classifieur écrit par l'affinage, avec la classe de son regroupement (``classifier_pooling``).
+
+    Un répertoire écrit avec ``pooling="cls"`` est un modèle Hugging Face standard
+    (``AutoModelForSequenceClassification``) ; avec ``pooling="mean"``, il faut cette fonction (ou
+    :class:`BertMeanPoolingForSequenceClassification`). Le modèle est rendu en mode évaluation.
+    """
+    from transformers import AutoConfig, AutoModelForSequenceClassification
+
+    config = AutoConfig.from_pretrained(path)
+    if getattr(config, "classifier_pooling", "cls") == "mean":
+        return BertMeanPoolingForSequenceClassification.from_pretrained(path).eval()
+    return AutoModelForSequenceClassification.from_pretrained(path).eval()
+
+
+def layer_depth(name: str, n_layers: int) -> int:
+    """Profondeur d'un paramètre d'un BERT à ``n_layers`` couches : 0 pour les plongements, ``l`` pour la couche
+    ``encoder.layer.{l-1}``, ``n_layers + 1`` pour le reste (pooler, tête)."""
+    if ".embeddings." in f".{name}":
+        return 0
+    if ".encoder.layer." in f".{name}":
+        return int(name.split("encoder.layer.")[1].split(".")[0]) + 1
+    return n_layers + 1
+
+
+def layerwise_optimizer(model: torch.nn.Module, config: FinetuneConfig) -> torch.optim.AdamW:
+    """AdamW dont le taux décroît vers le bas : ``lr · layer_decay^(L + 1 − profondeur)`` (:func:`layer_depth`).
+
+    La tête garde ``lr`` ; chaque couche en dessous est multipliée par ``layer_decay`` une fois de plus : les couches
+    basses, plus générales, bougent moins (Howard et Ruder, 2018 ; Clark et al., 2020).
+    """
+    n_layers = model.config.num_hidden_layers
+
+    def scale(name: str) -> float:
+        return config.layer_decay ** (n_layers + 1 - layer_depth(name, n_layers))
+
+    return make_optimizer(model, config.lr, config.weight_decay, lr_scale=scale)
 
 
 def finetune(config: FinetuneConfig | None = None, dsd=None) -> FinetuneResult:
@@ -174,16 +273,17 @@ def finetune(config: FinetuneConfig | None = None, dsd=None) -> FinetuneResult:
     Sans ``config``, les réglages par défaut de :class:`FinetuneConfig` (ceux du livre).
     """
     config = FinetuneConfig() if config is None else config
-    if config.epochs < 1 or config.batch_size < 1:
-        raise ValueError(f"epochs et batch_size doivent être ≥ 1 : reçu {config.epochs}, {config.batch_size}.")
+    config.check()
     set_threads_from_env()
     dsd = load_data(config.data) if dsd is None else dsd
-    model, tokenizer = load_classifier(config.model, config.seed)
+    model, tokenizer = load_classifier(config.model, config.seed, config.pooling)
     if config.freeze_embeddings:
         model.base_model.embeddings.word_embeddings.weight.requires_grad_(False)
     torch.manual_seed(config.seed)
     loaders = make_loaders(dsd, tokenizer, config)
-    history = train(model, loaders["train"], cross_entropy_loss, config, loaders["validation"], evaluate)
+    optimizer = layerwise_optimizer(model, config) if config.layer_decay != 1.0 else None
+    history = train(model, loaders["train"], cross_entropy_loss, config, loaders["validation"], evaluate,
+                    optimizer=optimizer)
     metrics = {name: evaluate(model, loaders[name]) for name in loaders if name.startswith("test")}
     return FinetuneResult(model, tokenizer, history, metrics)
 

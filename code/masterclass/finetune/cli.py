@@ -1,46 +1,64 @@
 """Ligne de commande de l'affinage : ``python -m masterclass.finetune --output-dir DIR [options]``.
 
-    python -m masterclass.finetune --output-dir DIR [--model NAME_OR_PATH] [--data PATH_OR_HUB_NAME]
-                                   [--epochs N] [--seed S]
+    python -m masterclass.finetune --output-dir DOSSIER [--model MODÈLE] [--data DONNÉES] [--pooling {cls,mean}]
+                                   [--epochs N] [--lr TAUX] [--seed GRAINE]
 
-Écrit un modèle Hugging Face standard (``from_pretrained``, ``pipeline``) et son résumé d'entraînement ; en cas
-d'erreur (données ou modèle indisponibles, répertoire de sortie occupé), un message en français et le code 2, sans
-rien écrire.
+Écrit un modèle Hugging Face (``from_pretrained``, ``pipeline``) et son résumé d'entraînement ; en cas d'erreur
+(données ou modèle indisponibles, répertoire de sortie occupé, option invalide), un message en français et le code
+2, sans rien écrire. L'aide (``--help``) et les erreurs d'analyse des options sont en français
+(:class:`masterclass.utils.cli.FrenchArgumentParser`).
 
 Voir : {ref}`atelier-3-pipeline`.
 """
 
 from __future__ import annotations
 
-import argparse
 import sys
 import time
+from argparse import SUPPRESS
 from pathlib import Path
 
 from masterclass.data.corpus import CorpusError
-from masterclass.finetune.classifier import FinetuneConfig, finetune, load_data, run_summary
+from masterclass.finetune.classifier import POOLINGS, SHIPPED_CORPORA, FinetuneConfig, finetune, load_data, run_summary
 from masterclass.finetune.storage import check_output_dir, save_atomically
 from masterclass.models.pretrained import ModelUnavailableError, resolve_model
+from masterclass.utils.cli import FrenchArgumentParser
 
 
 def main(argv: list[str] | None = None) -> int:
     """Point d'entrée ``python -m masterclass.finetune`` ; renvoie le code de sortie (0 si succès)."""
     default = FinetuneConfig()
-    parser = argparse.ArgumentParser(prog="python -m masterclass.finetune",
-                                     description="Affine un BERT pour l'analyse de sentiments en français.")
-    parser.add_argument("--output-dir", required=True, help="répertoire du modèle affiné (absent ou vide)")
-    parser.add_argument("--model", default=default.model, help=f"modèle de départ (défaut : {default.model})")
-    parser.add_argument("--data", default=default.data, help=f"données (défaut : {default.data}, le corpus livré)")
-    parser.add_argument("--epochs", type=int, default=default.epochs,
+    shipped = ", ".join(f"« {name} »" for name in SHIPPED_CORPORA)
+    parser = FrenchArgumentParser(
+        prog="python -m masterclass.finetune",
+        description="Affine un BERT pour classer des avis (positif ou négatif) et écrit le modèle obtenu.",
+        epilog="Avec un accès au réseau : --model cmarkea/distilcamembert-base --pooling cls --data allocine "
+               "(modèle et corpus du Hub Hugging Face).")
+    parser.add_argument("--output-dir", required=True, metavar="DOSSIER",
+                        help="répertoire du modèle affiné (absent ou vide)")
+    parser.add_argument("--model", default=default.model, metavar="MODÈLE",
+                        help="modèle de départ : « bundled », un répertoire ou un nom du Hub "
+                             f"(défaut : {default.model})")
+    parser.add_argument("--data", default=default.data, metavar="DONNÉES",
+                        help=f"données : {shipped} (corpus livrés, français et traduction anglaise), un répertoire "
+                             f"de découpages ou un nom du Hub (défaut : {default.data})")
+    parser.add_argument("--pooling", choices=POOLINGS, default=default.pooling,
+                        help=f"regroupement de la séquence : pooler sur [CLS] ou moyenne des états, famille BERT "
+                             f"seulement (défaut : {default.pooling})")
+    parser.add_argument("--epochs", type=int, default=default.epochs, metavar="N",
                         help=f"époques maximales (défaut : {default.epochs})")
-    parser.add_argument("--seed", type=int, default=default.seed, help=f"graine (défaut : {default.seed})")
-    parser.add_argument("--max-train-examples", type=int, default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--lr", type=float, default=default.lr, metavar="TAUX",
+                        help=f"taux d'apprentissage maximal (défaut : {default.lr:g})")
+    parser.add_argument("--seed", type=int, default=default.seed, metavar="GRAINE",
+                        help=f"graine (défaut : {default.seed})")
+    parser.add_argument("--max-train-examples", type=int, default=None, help=SUPPRESS)
     args = parser.parse_args(argv)
-    config = FinetuneConfig(model=args.model, data=args.data, epochs=args.epochs, seed=args.seed,
-                            max_train_examples=args.max_train_examples)
+    config = FinetuneConfig(model=args.model, data=args.data, pooling=args.pooling, epochs=args.epochs, lr=args.lr,
+                            seed=args.seed, max_train_examples=args.max_train_examples)
     try:
-        if args.epochs < 1:
-            raise ValueError(f"--epochs doit être ≥ 1 : reçu {args.epochs}.")
+        if args.epochs < 1 or not args.lr > 0:
+            raise ValueError(f"--epochs doit être ≥ 1 et --lr > 0 : reçu {args.epochs} et {args.lr:g}.")
+        config.check()
         check_output_dir(Path(args.output_dir).expanduser().resolve())
         start = time.perf_counter()
         dsd = load_data(config.data)

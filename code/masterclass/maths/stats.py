@@ -89,11 +89,28 @@ def paired_bootstrap(correct_a, correct_b, n_resamples: int = 10_000, confidence
         raise ValueError(f"n_resamples doit être un entier ≥ 100 : reçu {n_resamples!r}.")
     _check_confidence(confidence)
     delta = a.astype(np.float64) - b.astype(np.float64)  # (n,) : +1, 0 ou -1 par exemple
+    boot = bootstrap_mean(delta, n_resamples, confidence, seed)
+    return {"difference": boot["mean"], "low": boot["low"], "high": boot["high"], "n_resamples": n_resamples}
+
+
+def bootstrap_mean(values, n_resamples: int = 10_000, confidence: float = 0.95, seed: int = 0) -> dict:
+    """Intervalle *bootstrap* (percentiles) de la moyenne de mesures faites exemple par exemple.
+
+    ``values[i]`` est une mesure de l'exemple ``i`` qui peut combiner plusieurs modèles (par exemple une différence
+    de différences ``(a_i − b_i) − (c_i − d_i)``) : rééchantillonner les exemples garde l'appariement. Renvoie
+    ``mean``, ``low``, ``high`` et ``n_resamples``.
+    """
+    x = np.asarray(values, dtype=np.float64)
+    if x.ndim != 1 or x.size == 0 or not np.isfinite(x).all():
+        raise ValueError(f"values doit être un vecteur non vide de nombres finis : reçu forme {x.shape}.")
+    if not isinstance(n_resamples, int) or n_resamples < 100:
+        raise ValueError(f"n_resamples doit être un entier ≥ 100 : reçu {n_resamples!r}.")
+    _check_confidence(confidence)
     rng = np.random.default_rng(seed)
-    idx = rng.integers(0, delta.size, size=(n_resamples, delta.size))  # (R, n)
-    diffs = delta[idx].mean(axis=1)  # (R,)
-    low, high = np.quantile(diffs, [(1 - confidence) / 2, (1 + confidence) / 2])
-    return {"difference": float(delta.mean()), "low": float(low), "high": float(high), "n_resamples": n_resamples}
+    idx = rng.integers(0, x.size, size=(n_resamples, x.size))  # (R, n)
+    means = x[idx].mean(axis=1)  # (R,)
+    low, high = np.quantile(means, [(1 - confidence) / 2, (1 + confidence) / 2])
+    return {"mean": float(x.mean()), "low": float(low), "high": float(high), "n_resamples": n_resamples}
 
 
 def mean_interval(values, confidence: float = 0.95) -> tuple[float, float, float]:

@@ -20,7 +20,7 @@ from typing import Callable
 import numpy as np
 import torch
 
-from masterclass.training.optim import linear_warmup_decay, make_optimizer
+from masterclass.training.optim import make_optimizer, make_scheduler
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +35,7 @@ class LoopConfig:
     warmup_ratio: float = 0.1  # fraction des pas consacrée à l'échauffement linéaire
     patience: int = 2  # époques sans progrès de la validation avant l'arrêt précoce
     max_grad_norm: float = 1.0  # écrêtage de la norme du gradient, avant chaque pas
+    schedule: str = "linear"  # calendrier après l'échauffement : "linear", "cosine" ou "constant"
 
 
 def train(
@@ -46,6 +47,7 @@ def train(
     evaluate_fn: Callable[[torch.nn.Module, object], dict] | None = None,
     monitor: str = "accuracy",
     maximize: bool = True,
+    optimizer: torch.optim.Optimizer | None = None,
 ) -> list[dict]:
     """Entraîne ``model`` ; avec une validation, charge à la fin les poids de la meilleure époque.
 
@@ -53,7 +55,9 @@ def train(
     ``evaluate_fn(model, val_loader)`` renvoie un dictionnaire de métriques après chaque époque ; ``monitor`` nomme
     celle qui décide de la meilleure époque (la plus grande si ``maximize``, sinon la plus petite). Renvoie
     l'historique : une entrée par époque (perte d'entraînement moyenne, métriques de validation préfixées par
-    ``val_``, taux d'apprentissage). Le modèle est rendu en mode évaluation.
+    ``val_``, taux d'apprentissage). Le modèle est rendu en mode évaluation. ``optimizer`` remplace l'AdamW par défaut
+    (:func:`make_optimizer` avec ``config.lr`` et ``config.weight_decay``) ; le calendrier ``config.schedule`` s'y
+    applique de la même façon.
     """
     from tqdm.auto import tqdm
 
@@ -62,9 +66,10 @@ def train(
                          f"{len(train_loader)} lot(s).")
     if val_loader is not None and evaluate_fn is None:
         raise ValueError("val_loader est donné sans evaluate_fn : impossible de mesurer la validation.")
-    optimizer = make_optimizer(model, config.lr, config.weight_decay)
+    if optimizer is None:
+        optimizer = make_optimizer(model, config.lr, config.weight_decay)
     total = config.epochs * len(train_loader)
-    scheduler = linear_warmup_decay(optimizer, int(config.warmup_ratio * total), total)
+    scheduler = make_scheduler(optimizer, config.schedule, int(config.warmup_ratio * total), total)
     sign = 1.0 if maximize else -1.0
     history, best, best_state, stale = [], -math.inf, None, 0
     for epoch in range(1, config.epochs + 1):

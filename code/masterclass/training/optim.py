@@ -10,22 +10,54 @@ Voir : {ref}`atelier-3-boucle`.
 
 from __future__ import annotations
 
+from typing import Callable
+
 import torch
 
+from masterclass.training import schedules
 
-def make_optimizer(model: torch.nn.Module, lr: float, weight_decay: float) -> torch.optim.AdamW:
+#: Calendriers acceptés par :func:`make_scheduler` (et par ``LoopConfig.schedule``).
+SCHEDULES = ("linear", "cosine", "constant")
+
+
+def make_optimizer(model: torch.nn.Module, lr: float, weight_decay: float,
+                   lr_scale: Callable[[str], float] | None = None) -> torch.optim.AdamW:
     """AdamW avec décroissance des poids sur les matrices seulement (ni biais, ni LayerNorm).
 
     Seuls les paramètres qui reçoivent un gradient sont confiés à l'optimiseur (les plongements gelés n'y sont pas).
+    ``lr_scale(nom) -> facteur`` donne, si on la fournit, un taux propre à chaque paramètre : ``lr · facteur``
+    (décroissance du taux par couche, par exemple) ; les paramètres de même facteur partagent un groupe.
     """
-    decay, no_decay = [], []
+    groups: dict[tuple[float, bool], list[torch.nn.Parameter]] = {}
     for name, param in model.named_parameters():
         if param.requires_grad:
-            (no_decay if param.ndim < 2 or "LayerNorm" in name else decay).append(param)
-    if not decay and not no_decay:
+            scale = 1.0 if lr_scale is None else float(lr_scale(name))
+            groups.setdefault((scale, param.ndim < 2 or "LayerNorm" in name), []).append(param)
+    if not groups:
         raise ValueError("Le modèle n'a aucun paramètre entraînable (requires_grad=True) : rien à optimiser.")
-    groups = [{"params": decay, "weight_decay": weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
-    return torch.optim.AdamW(groups, lr=lr)
+    if lr_scale is None:  # les deux groupes habituels, dans cet ordre, même vides
+        groups = {(1.0, False): groups.get((1.0, False), []), (1.0, True): groups.get((1.0, True), [])}
+    return torch.optim.AdamW([{"params": params, "lr": lr * scale, "weight_decay": 0.0 if no_decay else weight_decay}
+                              for (scale, no_decay), params in groups.items()], lr=lr)
+
+
+def make_scheduler(optimizer: torch.optim.Optimizer, name: str, warmup_steps: int, total_steps: int):
+    """Calendrier ``name`` de :data:`SCHEDULES` avec échauffement linéaire de ``warmup_steps`` pas sur ``total_steps``.
+
+    ``"linear"`` : :func:`linear_warmup_decay` ; ``"cosine"`` : demi-cosinus jusqu'à 0
+    (:func:`masterclass.training.schedules.cosine`) ; ``"constant"`` : taux constant après l'échauffement.
+    """
+    if name not in SCHEDULES:
+        raise ValueError(f"Calendrier inconnu : {name!r} (attendus : {', '.join(SCHEDULES)}).")
+    if name == "linear":
+        return linear_warmup_decay(optimizer, warmup_steps, total_steps)
+    if name == "cosine":
+        return torch.optim.lr_scheduler.LambdaLR(optimizer, schedules.cosine(warmup_steps, total_steps))
+    if total_steps <= 0 or not 0 <= warmup_steps <= total_steps:
+        raise ValueError(
+            f"Il faut 0 ≤ warmup_steps ≤ total_steps et total_steps > 0 : reçu {warmup_steps}, {total_steps}."
+        )
+    return torch.optim.lr_scheduler.LambdaLR(optimizer, schedules.constant_with_warmup(warmup_steps))
 
 
 def linear_warmup_decay(optimizer: torch.optim.Optimizer, warmup_steps: int, total_steps: int):
