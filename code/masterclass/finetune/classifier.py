@@ -30,6 +30,7 @@ from transformers import BertForSequenceClassification
 from transformers.modeling_outputs import SequenceClassifierOutput
 
 from masterclass.data.corpus import CorpusError, load_reviews
+from masterclass.models.bert import mean_pooling
 from masterclass.models.pretrained import BUNDLED, resolve_model
 from masterclass.training.batching import LengthGroupedBatches, SortedBatches
 from masterclass.training.loop import LoopConfig, predict, train
@@ -67,9 +68,9 @@ class FinetuneConfig(LoopConfig):
 
     def check(self) -> None:
         """Lève ``ValueError`` (message en français) si un réglage est hors de son domaine."""
-        if self.epochs < 1 or self.batch_size < 1 or self.max_length < 2:
-            raise ValueError(f"epochs et batch_size doivent être ≥ 1 et max_length ≥ 2 : reçu {self.epochs}, "
-                             f"{self.batch_size}, {self.max_length}.")
+        if self.epochs < 1 or self.batch_size < 1 or self.max_length < 2 or not self.lr > 0:
+            raise ValueError(f"epochs et batch_size doivent être ≥ 1, max_length ≥ 2 et lr > 0 : reçu {self.epochs}, "
+                             f"{self.batch_size}, {self.max_length}, {self.lr!r}.")
         if self.pooling not in POOLINGS:
             raise ValueError(f"pooling doit valoir {' ou '.join(POOLINGS)} : reçu {self.pooling!r}.")
         if not 0 < self.layer_decay <= 1:
@@ -88,9 +89,8 @@ class BertMeanPoolingForSequenceClassification(BertForSequenceClassification):
         if attention_mask is None:
             attention_mask = torch.ones_like(input_ids)
         hidden = self.bert(input_ids=input_ids, attention_mask=attention_mask,
-                           token_type_ids=token_type_ids).last_hidden_state  # (B, T, d)
-        mask = attention_mask.unsqueeze(-1).to(hidden.dtype)  # (B, T, 1)
-        pooled = (hidden * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1.0)  # (B, d)
+                           token_type_ids=token_type_ids).last_hidden_state  # (B, T, C)
+        pooled = mean_pooling(hidden, attention_mask)  # (B, C) : le regroupement du module 7
         logits = self.classifier(self.dropout(pooled))  # (B, K)
         loss = F.cross_entropy(logits, labels) if labels is not None else None
         return SequenceClassifierOutput(loss=loss, logits=logits)
