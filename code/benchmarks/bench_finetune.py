@@ -12,10 +12,12 @@ avis par avis (McNemar exact, *bootstrap* apparié) sur le test, les domaines in
 livre : en anglais, l'affiné bat la référence avec p < 0,05 ; en français, de même en ≤ 240 s sur deux cœurs — ou un
 constat mesuré qu'il ne le peut pas.
 
-Le second mode affine chaque variante de :data:`LEVERS` pour chaque graine (dans ce processus), imprime pour chacune
-la moyenne et l'intervalle de Student des exactitudes (validation, test, domaines inédits, les deux tests) et, par
-graine, la p-valeur de McNemar contre la référence ; il écrit ``results/finetune_levers.json`` (non versionné). Les
-durées dépendent de la machine et de sa charge : ce sont des mesures, pas des tests.
+Le second mode affine chaque variante de :data:`masterclass.finetune.levers.LEVERS` pour chaque graine (dans ce
+processus), écrit le relevé ``results/leviers-affinage-fr.json`` (non versionné ; copié dans
+``code/masterclass/data/mesures/``, il devient celui que lit la page atelier-3-langue) et imprime pour chaque variante
+la moyenne et l'intervalle de Student des exactitudes (validation, les deux tests réunis) et, par graine, la p-valeur
+de McNemar contre la référence. Les durées dépendent de la machine et de sa charge : ce sont des mesures, pas des
+tests.
 """
 
 from __future__ import annotations
@@ -28,24 +30,12 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
 RESULTS = Path(__file__).resolve().parent / "results"
 TESTS = ("test", "test_domaines_inedits")
-
-#: Leviers mesurés : (nom, changements par rapport à FinetuneConfig()).
-LEVERS = [
-    ("défauts (pooler [CLS], 3 époques, taux 1e-4, calendrier linéaire, 64 jetons)", {}),
-    ("moyenne des états", {"pooling": "mean"}),
-    ("moyenne, décroissance par couche 0,8, taux 2e-4", {"pooling": "mean", "layer_decay": 0.8, "lr": 2e-4}),
-    ("moyenne, calendrier cosinus", {"pooling": "mean", "schedule": "cosine"}),
-    ("moyenne, 128 jetons", {"pooling": "mean", "max_length": 128}),
-    ("moyenne, taux 2e-4", {"pooling": "mean", "lr": 2e-4}),
-]
-
 
 def with_both(d: dict) -> dict:
     """Ajoute la clé « les deux tests » : concaténation du test et des domaines inédits."""
@@ -90,40 +80,27 @@ def bench_languages() -> list[dict]:
     return rows
 
 
-def bench_levers(seeds: list[int]) -> list[dict]:
+def bench_levers(seeds: list[int]) -> dict:
     import transformers
 
-    from masterclass.finetune.baseline import compare_paired, fit_predict
-    from masterclass.finetune.classifier import FinetuneConfig, finetune, load_data
-    from masterclass.maths.stats import mean_interval
+    from masterclass.finetune.baseline import fit_predict
+    from masterclass.finetune.classifier import load_data
+    from masterclass.finetune.levers import load_measure, run_levers, summarize
 
     transformers.logging.set_verbosity_error()
     dsd = load_data("avis")
-    labels = with_both({n: dsd[n]["label"] for n in TESTS})
-    ngrams = with_both(fit_predict(dsd)["predictions"])
-    out = []
-    for name, change in LEVERS:
-        runs = []
-        for seed in seeds:
-            config = replace(FinetuneConfig(), seed=seed, **change)
-            start = time.perf_counter()
-            result = finetune(config, dsd)
-            tuned = with_both({n: result.metrics[n]["predictions"] for n in TESTS})
-            run = {"graine": seed, "secondes": round(time.perf_counter() - start),
-                   "validation": max(h["val_accuracy"] for h in result.history)}
-            for split in labels:
-                c = compare_paired(labels[split], tuned[split], ngrams[split], n_resamples=1000)
-                run[split] = c["accuracy_a"]
-                run[f"p {split}"] = c["p_value"]
-            runs.append(run)
-            print(name, run, flush=True)
-        summary = {"variante": name, "changements": change, "exécutions": runs}
-        if len(runs) >= 2:
-            for key in ("validation", *labels):
-                mean, low, high = mean_interval([r[key] for r in runs])
-                summary[key] = {"moyenne": mean, "bas": low, "haut": high}
-        out.append(summary)
-    return out
+    measure = run_levers(dsd, seeds)
+    path = RESULTS / "leviers-affinage-fr.json"
+    path.write_text(json.dumps(measure, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    reference = fit_predict(dsd)
+    for row in summarize(load_measure(dsd, path), dsd, reference):
+        cells = "  ".join(f"{key} {100 * row[key][0]:.1f} [{100 * row[key][1]:.1f} ; {100 * row[key][2]:.1f}]"
+                          for key in ("validation", "les deux tests"))
+        print(f"{row['nom']:60s} {cells}  p = {', '.join(f'{p:.2g}' for p in row['p'])}  "
+              f"secondes {row['secondes']}", flush=True)
+    print(f"relevé écrit dans {path} ; copié dans code/masterclass/data/mesures/, il remplace celui que lit la page "
+          "atelier-3-langue")
+    return measure
 
 
 def main() -> int:
@@ -137,9 +114,7 @@ def main() -> int:
     print(f"machine : {machine}")
     RESULTS.mkdir(exist_ok=True)
     if args.levers:
-        levers = bench_levers(args.seeds)
-        (RESULTS / "finetune_levers.json").write_text(
-            json.dumps({"machine": machine, "leviers": levers}, ensure_ascii=False, indent=1), encoding="utf-8")
+        bench_levers(args.seeds)
         return 0
     rows = bench_languages()
     (RESULTS / "finetune_languages.json").write_text(

@@ -53,6 +53,17 @@ def shipped():
     return load_reviews()
 
 
+def test_choose_c_equals_refitting_the_whole_pipeline_for_each_c(shipped):
+    # choose_c n'ajuste le TF-IDF qu'une fois : mêmes scores qu'un pipeline complet réentraîné pour chaque C.
+    small = {"train": shipped["train"].select(range(600)), "validation": shipped["validation"]}
+    grid = (0.5, 4.0, 32.0)
+    _, scores = choose_c(small, grid=grid)
+    for c in grid:
+        pipe = ngram_classifier(c).fit(small["train"]["text"], small["train"]["label"])
+        assert scores[c] == pipe.score(small["validation"]["text"], small["validation"]["label"])
+    assert len(set(scores.values())) > 1  # la grille départage : le test compare bien des modèles différents
+
+
 def test_reference_on_the_shipped_corpus_is_strong_and_deterministic(shipped):
     first = fit_predict(shipped)
     assert first["c"] in C_GRID

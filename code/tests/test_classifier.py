@@ -1,5 +1,10 @@
 """Tests de masterclass.finetune.classifier : données, remplissage dynamique, lots d'évaluation, prédictions."""
 
+import json
+import os
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 import torch
@@ -102,7 +107,7 @@ def test_mean_pooling_head_reads_the_masked_mean_of_the_last_layer():
 
     clf, tok = ft.load_classifier(seed=0, pooling="mean")
     clf.eval()
-    assert clf.config.classifier_pooling == "mean"
+    assert clf.config.model_type == ft.MEAN_MODEL_TYPE
     texts = ["Bien.", "Le serveur a oublié notre commande deux fois, plus jamais."]
     batch = tok(texts, padding=True, return_tensors="pt")
     encoder = AutoModel.from_pretrained(resolve_model()).eval()  # l'encodeur pré-entraîné, indépendant
@@ -118,16 +123,37 @@ def test_mean_pooling_head_reads_the_masked_mean_of_the_last_layer():
 
 
 def test_mean_pooling_model_is_saved_and_reloaded_with_its_class(tmp_path):
+    from transformers import AutoModelForSequenceClassification, pipeline
+
     clf, tok = ft.load_classifier(seed=1, pooling="mean")
     clf.save_pretrained(tmp_path)
+    tok.save_pretrained(tmp_path)
+    assert json.loads((tmp_path / "config.json").read_text())["model_type"] == "masterclass_bert_mean"
     again = ft.load_finetuned(tmp_path)
     assert type(again) is ft.BertMeanPoolingForSequenceClassification
-    batch = tok(["Un régal."], return_tensors="pt")
+    assert type(AutoModelForSequenceClassification.from_pretrained(tmp_path)) is type(again)  # classe enregistrée
+    texts = ["Un régal.", "Une attente interminable pour un plat tiède, et personne pour s'excuser."]
+    batch = tok(texts, padding=True, return_tensors="pt")
     with torch.no_grad():
-        torch.testing.assert_close(again(**batch).logits, clf.eval()(**batch).logits)
-    cls_model, _ = ft.load_classifier(seed=1)
+        expected = clf.eval()(**batch).logits.softmax(-1)
+        torch.testing.assert_close(again(**batch).logits.softmax(-1), expected)
+    scores = pipeline("text-classification", model=str(tmp_path), device=-1)(texts)
+    for got, p in zip(scores, expected, strict=True):
+        assert got["score"] == pytest.approx(p.max().item(), abs=1e-6)
+    cls_model, _ = ft.load_classifier(seed=1, pooling="cls")
     cls_model.save_pretrained(tmp_path / "cls")
     assert type(ft.load_finetuned(tmp_path / "cls")).__name__ == "BertForSequenceClassification"
+
+
+def test_without_the_package_transformers_refuses_a_mean_pooling_model(tmp_path):
+    # Sans « import masterclass.finetune », le type est inconnu : une erreur, pas la tête [CLS] chargée en silence.
+    clf, _ = ft.load_classifier(seed=0, pooling="mean")
+    clf.save_pretrained(tmp_path)
+    code = ("from transformers import AutoModelForSequenceClassification as A\n"
+            f"A.from_pretrained({str(tmp_path)!r})")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
+                          env=dict(os.environ, HF_HUB_OFFLINE="1"))
+    assert proc.returncode != 0 and "masterclass_bert_mean" in proc.stderr
 
 
 def test_layer_depth_and_layerwise_rates():
@@ -146,8 +172,34 @@ def test_layer_depth_and_layerwise_rates():
     assert rate[id(named["bert.embeddings.LayerNorm.weight"])] == pytest.approx(1e-4 * 0.5**7)
 
 
+def test_freezing_the_bottom_layers_stops_the_gradient_below_them():
+    clf, tok = ft.load_classifier(seed=0, pooling="mean")
+    before = {n: p.detach().clone() for n, p in clf.named_parameters()}
+    n_frozen = ft.freeze_bottom(clf, 2)
+    named = dict(clf.named_parameters())
+    frozen = {n for n, p in named.items() if not p.requires_grad}
+    expected = {n for n in named if n.startswith(("bert.embeddings.", "bert.encoder.layer.0.",
+                                                  "bert.encoder.layer.1."))}
+    assert frozen == expected and n_frozen == sum(named[n].numel() for n in expected)
+    clf.train()
+    batch = tok(["Très bon accueil.", "Plus jamais ça."], padding=True, return_tensors="pt")
+    loss = clf(**batch, labels=torch.tensor([1, 0])).loss
+    loss.backward()
+    assert all(named[n].grad is None for n in frozen)
+    assert named["bert.encoder.layer.2.attention.self.query.weight"].grad.abs().sum() > 0  # la couche 3 apprend
+    config = ft.FinetuneConfig(lr=1e-3)
+    opt = torch.optim.SGD([p for p in clf.parameters() if p.requires_grad], lr=config.lr)
+    opt.step()
+    assert all(torch.equal(named[n], before[n]) for n in frozen)
+    assert not torch.equal(named["classifier.weight"], before["classifier.weight"])
+    assert ft.freeze_bottom(ft.load_classifier(seed=0)[0], 0) == 0  # k = 0 : rien de gelé
+    with pytest.raises(ValueError, match=r"k doit être un entier dans \[0, 5\].*reçu 6"):
+        ft.freeze_bottom(clf, 6)  # au moins une couche doit rester entraînable
+
+
 def test_bad_settings_are_refused_in_french():
-    for bad in ({"pooling": "max"}, {"layer_decay": 0.0}, {"layer_decay": 1.5}, {"epochs": 0}, {"max_length": 1}):
+    for bad in ({"pooling": "max"}, {"layer_decay": 0.0}, {"layer_decay": 1.5}, {"epochs": 0}, {"max_length": 1},
+                {"frozen_layers": -1}, {"frozen_layers": 1.5}):
         with pytest.raises(ValueError, match="doit|doivent"):
             ft.FinetuneConfig(**bad).check()
     with pytest.raises(ValueError, match="pooling doit valoir cls ou mean"):

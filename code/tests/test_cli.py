@@ -72,6 +72,8 @@ def test_cli_writes_a_directory_that_pipeline_loads(trained_dir):
         (["--data", "/chemin/absent/avis"], "introuvable"),
         (["--model", "organisation-inconnue/modele-absent"], "bundled"),
         (["--epochs", "0"], "--epochs"),
+        (["--frozen-layers", "-1"], "frozen_layers doit être un entier ≥ 0"),
+        (["--max-length", "1"], "max_length ≥ 2"),
     ],
 )
 def test_bad_arguments_fail_in_french_without_writing(args, message, tmp_path, capsys, monkeypatch):
@@ -110,7 +112,7 @@ def test_help_and_parsing_errors_are_entirely_in_french():
     for english in ("usage:", "show this help", "optional arguments", "options:", "default"):
         assert english not in text, english
     for french in ("utilisation : python -m masterclass.finetune", "options :", "affiche ce message d'aide et quitte",
-                   "--pooling {cls,mean}", "avis-en", "défaut"):
+                   "--pooling {cls,mean}", "--frozen-layers K", "--max-length N", "avis-en", "défaut"):
         assert french in text, french
     bad = subprocess.run([sys.executable, "-m", "masterclass.finetune", "--output-dir", "x", "--pooling", "max",
                           "--inconnue"], capture_output=True, text=True, env=env, timeout=120)

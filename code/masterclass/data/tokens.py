@@ -35,4 +35,5 @@ def pieces_per_word(tokenizer, texts: Iterable[str]) -> np.ndarray:
         if not isinstance(text, str):
             raise TypeError(f"texts doit contenir des chaînes : reçu {type(text).__name__} en position {position}.")
         words.extend(WORD_RE.findall(text))
-    return np.array([len(tokenizer.tokenize(w)) for w in words], dtype=np.int64)
+    pieces = {word: len(tokenizer.tokenize(word)) for word in dict.fromkeys(words)}  # chaque mot distinct, une fois
+    return np.array([pieces[w] for w in words], dtype=np.int64)

@@ -54,16 +54,28 @@ def _texts_labels(split) -> tuple[list[str], np.ndarray]:
     return texts, labels
 
 
+def _features(x_train: list[str]):
+    """Caractéristiques TF-IDF de :func:`ngram_classifier` ajustées sur ``x_train``, et leur matrice."""
+    features = ngram_classifier().steps[0][1]
+    return features, features.fit_transform(x_train)
+
+
 def choose_c(dsd, grid: Sequence[float] = C_GRID) -> tuple[float, dict[float, float]]:
     """Choisit ``C`` sur la validation : la plus petite valeur (la plus régularisée) d'exactitude maximale.
 
-    Renvoie ``(c, {c: exactitude de validation})``. Le test n'intervient pas.
+    Renvoie ``(c, {c: exactitude de validation})``. Le test n'intervient pas. Les caractéristiques TF-IDF, qui ne
+    dépendent pas de ``C``, sont calculées une seule fois ; seule la régression logistique est réentraînée.
     """
     if not len(grid):
         raise ValueError("grid doit contenir au moins une valeur de C.")
     x_train, y_train = _texts_labels(dsd["train"])
     x_val, y_val = _texts_labels(dsd["validation"])
-    scores = {float(c): float(ngram_classifier(c).fit(x_train, y_train).score(x_val, y_val)) for c in grid}
+    features, z_train = _features(x_train)
+    z_val = features.transform(x_val)
+    scores = {}
+    for c in grid:
+        classifier = ngram_classifier(c).steps[-1][1]
+        scores[float(c)] = float(classifier.fit(z_train, y_train).score(z_val, y_val))
     best = max(scores.values())
     return min(c for c, s in scores.items() if s == best), scores
 

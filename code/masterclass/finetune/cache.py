@@ -83,8 +83,8 @@ def _get_or_build(target: Path, build) -> Path:
 def cached_finetune(config: FinetuneConfig | None = None, cache_dir: str | os.PathLike | None = None) -> Path:
     """Renvoie le répertoire du modèle affiné selon ``config`` ; l'entraîne d'abord s'il n'est pas en cache.
 
-    Le répertoire est un modèle Hugging Face standard (``from_pretrained``, ``pipeline``) qui contient aussi
-    ``masterclass_finetune.json`` : configuration, historique par époque et métriques de test.
+    Le répertoire est un modèle Hugging Face (``from_pretrained``, ``pipeline``, une fois ce paquet importé) qui
+    contient aussi ``masterclass_finetune.json`` : configuration, historique par époque et métriques de test.
     """
     config = FinetuneConfig() if config is None else config
     root = Path(cache_dir) if cache_dir is not None else cache_root()
@@ -105,7 +105,7 @@ def cached_student(config: _distill.DistillConfig | None = None, distill: bool =
     ``distill=False`` : le même élève entraîné sur les seules étiquettes. La clé combine celle de l'enseignant,
     la configuration de l'élève et le code de :mod:`masterclass.finetune.distill` et de tout ce qu'il importe.
     """
-    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+    from transformers import AutoTokenizer
 
     config = _distill.DistillConfig() if config is None else config
     root = Path(cache_dir) if cache_dir is not None else cache_root()
@@ -116,7 +116,7 @@ def cached_student(config: _distill.DistillConfig | None = None, distill: bool =
     kind = "distille" if distill else "sans-distillation"
 
     def build():
-        teacher = AutoModelForSequenceClassification.from_pretrained(teacher_dir).eval()
+        teacher = _classifier.load_finetuned(teacher_dir)
         tokenizer = AutoTokenizer.from_pretrained(teacher_dir)
         dsd = _classifier.load_data(config.data)
         student, history = _distill.train_student(teacher, tokenizer, dsd, config, distill=distill)

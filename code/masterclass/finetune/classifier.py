@@ -8,8 +8,10 @@ d'apprentissage qui croît linéairement pendant l'échauffement puis décroît 
 Deux regroupements de la séquence en un vecteur (``pooling``) : ``"cls"``, la tête standard de
 ``BertForSequenceClassification`` (vecteur ``[CLS]`` → couche dense ``tanh`` du « pooler » → couche linéaire) ;
 ``"mean"``, la moyenne des états de la dernière couche sur les positions réelles (masque d'attention) → couche
-linéaire, le regroupement avec lequel all-MiniLM-L6-v2 a été entraîné (Reimers et Gurevych, 2019). Option : un taux
-d'apprentissage qui décroît d'une couche à l'autre vers le bas (``layer_decay``, Howard et Ruder, 2018).
+linéaire, le regroupement avec lequel all-MiniLM-L6-v2 a été entraîné (Reimers et Gurevych, 2019) et le défaut du
+livre (meilleure validation moyenne sur trois graines parmi les leviers de :mod:`masterclass.finetune.levers`).
+Options : un taux d'apprentissage qui décroît d'une couche à l'autre vers le bas (``layer_decay``, Howard et Ruder,
+2018) ; le gel des couches basses (``frozen_layers``).
 
 La ligne de commande est ``python -m masterclass.finetune`` (:mod:`masterclass.finetune.cli`).
 
@@ -26,7 +28,7 @@ from typing import Callable
 import numpy as np
 import torch
 import torch.nn.functional as F
-from transformers import BertForSequenceClassification
+from transformers import AutoConfig, AutoModelForSequenceClassification, BertConfig, BertForSequenceClassification
 from transformers.modeling_outputs import SequenceClassifierOutput
 
 from masterclass.data.corpus import CorpusError, load_reviews
@@ -48,6 +50,8 @@ SHIPPED_DATA = "avis"
 SHIPPED_CORPORA = {SHIPPED_DATA: "fr", "avis-en": "en"}
 #: Regroupements de la séquence acceptés par ``FinetuneConfig.pooling``.
 POOLINGS = ("cls", "mean")
+#: Type de modèle (``model_type`` de config.json) d'un classifieur à regroupement par moyenne.
+MEAN_MODEL_TYPE = "masterclass_bert_mean"
 
 
 @dataclass
@@ -58,13 +62,14 @@ class FinetuneConfig(LoopConfig):
     model: str = BUNDLED  # modèle : « bundled », répertoire local ou nom du Hub
     data: str = SHIPPED_DATA  # données : « avis » (corpus livré), « avis-en » (sa traduction), répertoire, nom du Hub
     batch_size: int = 16  # avis par lot
-    max_length: int = 64  # longueur maximale en jetons (les avis plus longs sont tronqués)
+    max_length: int = 128  # longueur maximale en jetons (les avis plus longs sont tronqués)
     freeze_embeddings: bool = True  # geler les plongements de mots : moins de calcul, vocabulaire inchangé
     group_by_length: bool = True  # lots d'avis de longueurs voisines : moins de remplissage, même résultat attendu
     seed: int = 0  # graine (initialisation de la tête, ordre des lots, dropout)
     max_train_examples: int | None = None  # sous-ensemble d'entraînement (tests rapides) ; None = tout
-    pooling: str = "cls"  # "cls" : pooler sur [CLS] (tête standard) ; "mean" : moyenne des états (famille BERT)
+    pooling: str = "mean"  # "mean" : moyenne des états (famille BERT) ; "cls" : pooler sur [CLS] (tête standard)
     layer_decay: float = 1.0  # taux de la couche l (sur L) : lr · layer_decay^(L + 1 − l) ; 1 = même taux partout
+    frozen_layers: int = 0  # k ≥ 1 : geler tous les plongements et les couches 1 à k (moins de rétropropagation)
 
     def check(self) -> None:
         """Lève ``ValueError`` (message en français) si un réglage est hors de son domaine."""
@@ -75,15 +80,28 @@ class FinetuneConfig(LoopConfig):
             raise ValueError(f"pooling doit valoir {' ou '.join(POOLINGS)} : reçu {self.pooling!r}.")
         if not 0 < self.layer_decay <= 1:
             raise ValueError(f"layer_decay doit être dans ]0, 1] : reçu {self.layer_decay!r}.")
+        if isinstance(self.frozen_layers, bool) or not isinstance(self.frozen_layers, int) or self.frozen_layers < 0:
+            raise ValueError(f"frozen_layers doit être un entier ≥ 0 : reçu {self.frozen_layers!r}.")
+
+
+class BertMeanPoolingConfig(BertConfig):
+    """Configuration d'un BERT dont la tête lit la moyenne des états : celle de BERT, sous son propre type."""
+
+    model_type = MEAN_MODEL_TYPE
 
 
 class BertMeanPoolingForSequenceClassification(BertForSequenceClassification):
     """``BertForSequenceClassification`` dont la tête lit la moyenne des états de la dernière couche.
 
     Mêmes paramètres que la classe standard (le « pooler » est gardé mais ne sert pas) : ``h̄ = Σ_t m_t h_t / Σ_t m_t``
-    sur les positions réelles (``m`` : masque d'attention), puis dropout et couche linéaire vers les logits. La
-    configuration porte ``classifier_pooling = "mean"`` : :func:`load_finetuned` recharge la bonne classe.
+    sur les positions réelles (``m`` : masque d'attention), puis dropout et couche linéaire vers les logits. Le
+    répertoire écrit porte le type ``masterclass_bert_mean``, enregistré auprès des classes ``Auto`` de
+    ``transformers`` à l'import de ce module : ``AutoModelForSequenceClassification`` et ``pipeline`` rechargent
+    alors cette classe ; sans cet import, ``transformers`` refuse le répertoire (type inconnu) au lieu de le charger
+    en silence avec la tête standard, qui lirait le seul vecteur ``[CLS]``.
     """
+
+    config_class = BertMeanPoolingConfig
 
     def forward(self, input_ids=None, attention_mask=None, token_type_ids=None, labels=None, **kwargs):
         if attention_mask is None:
@@ -94,6 +112,11 @@ class BertMeanPoolingForSequenceClassification(BertForSequenceClassification):
         logits = self.classifier(self.dropout(pooled))  # (B, K)
         loss = F.cross_entropy(logits, labels) if labels is not None else None
         return SequenceClassifierOutput(loss=loss, logits=logits)
+
+
+AutoConfig.register(MEAN_MODEL_TYPE, BertMeanPoolingConfig, exist_ok=True)
+AutoModelForSequenceClassification.register(BertMeanPoolingConfig, BertMeanPoolingForSequenceClassification,
+                                            exist_ok=True)
 
 
 @dataclass
@@ -209,7 +232,7 @@ def load_classifier(model: str | os.PathLike = BUNDLED, seed: int = 0, pooling: 
     ``pooling="cls"`` : ``AutoModelForSequenceClassification`` (tout modèle du Hub) ; ``pooling="mean"`` :
     :class:`BertMeanPoolingForSequenceClassification`, pour un modèle de la famille BERT seulement.
     """
-    from transformers import AutoConfig, AutoModelForSequenceClassification, AutoTokenizer
+    from transformers import AutoTokenizer
 
     if pooling not in POOLINGS:
         raise ValueError(f"pooling doit valoir {' ou '.join(POOLINGS)} : reçu {pooling!r}.")
@@ -219,27 +242,22 @@ def load_classifier(model: str | os.PathLike = BUNDLED, seed: int = 0, pooling: 
     labels = {"num_labels": 2, "id2label": ID2LABEL, "label2id": {v: k for k, v in ID2LABEL.items()}}
     if pooling == "cls":
         return AutoModelForSequenceClassification.from_pretrained(path, **labels), tokenizer
-    config = AutoConfig.from_pretrained(path, **labels)
-    if config.model_type != "bert":
+    base = AutoConfig.from_pretrained(path, **labels)
+    if base.model_type != "bert":
         raise ValueError(f"Le regroupement par moyenne (pooling='mean') n'est écrit que pour la famille BERT : le "
-                         f"modèle {model} est de type « {config.model_type} ». Utilisez pooling='cls' "
+                         f"modèle {model} est de type « {base.model_type} ». Utilisez pooling='cls' "
                          "(--pooling cls).")
-    config.classifier_pooling = "mean"
+    settings = {k: v for k, v in base.to_dict().items() if k != "model_type"}
+    config = BertMeanPoolingConfig(**settings)
     return BertMeanPoolingForSequenceClassification.from_pretrained(path, config=config), tokenizer
 
 
 def load_finetuned(path: str | os.PathLike):
-    """Recharge un classifieur écrit par l'affinage, avec la classe de son regroupement (``classifier_pooling``).
+    """Recharge un classifieur écrit par l'affinage, en mode évaluation, avec la classe de son regroupement.
 
-    Un répertoire écrit avec ``pooling="cls"`` est un modèle Hugging Face standard
-    (``AutoModelForSequenceClassification``) ; avec ``pooling="mean"``, il faut cette fonction (ou
-    :class:`BertMeanPoolingForSequenceClassification`). Le modèle est rendu en mode évaluation.
+    ``AutoModelForSequenceClassification`` suffit une fois ce module importé : le type ``masterclass_bert_mean``
+    (regroupement par moyenne) y est enregistré ; un modèle à tête standard se recharge comme tout modèle du Hub.
     """
-    from transformers import AutoConfig, AutoModelForSequenceClassification
-
-    config = AutoConfig.from_pretrained(path)
-    if getattr(config, "classifier_pooling", "cls") == "mean":
-        return BertMeanPoolingForSequenceClassification.from_pretrained(path).eval()
     return AutoModelForSequenceClassification.from_pretrained(path).eval()
 
 
@@ -251,6 +269,27 @@ def layer_depth(name: str, n_layers: int) -> int:
     if ".encoder.layer." in f".{name}":
         return int(name.split("encoder.layer.")[1].split(".")[0]) + 1
     return n_layers + 1
+
+
+def freeze_bottom(model: torch.nn.Module, k: int) -> int:
+    """Gèle (``requires_grad=False``) les plongements et les ``k`` couches les plus basses (profondeur ≤ ``k``,
+    :func:`layer_depth`) ; renvoie le nombre de paramètres gelés.
+
+    Le gradient ne descend plus sous la couche ``k + 1`` : la rétropropagation ne traverse plus ces couches, et
+    chaque pas coûte moins de calcul. Il faut laisser au moins une couche entraînable : ``0 ≤ k < L``.
+    """
+    n_layers = model.config.num_hidden_layers
+    if isinstance(k, bool) or not isinstance(k, int) or not 0 <= k < n_layers:
+        raise ValueError(f"k doit être un entier dans [0, {n_layers - 1}] (le modèle a {n_layers} couches) : "
+                         f"reçu {k!r}.")
+    frozen = 0
+    if k == 0:
+        return frozen
+    for name, param in model.named_parameters():
+        if layer_depth(name, n_layers) <= k:
+            param.requires_grad_(False)
+            frozen += param.numel()
+    return frozen
 
 
 def layerwise_optimizer(model: torch.nn.Module, config: FinetuneConfig) -> torch.optim.AdamW:
@@ -279,6 +318,7 @@ def finetune(config: FinetuneConfig | None = None, dsd=None) -> FinetuneResult:
     model, tokenizer = load_classifier(config.model, config.seed, config.pooling)
     if config.freeze_embeddings:
         model.base_model.embeddings.word_embeddings.weight.requires_grad_(False)
+    freeze_bottom(model, config.frozen_layers)
     torch.manual_seed(config.seed)
     loaders = make_loaders(dsd, tokenizer, config)
     optimizer = layerwise_optimizer(model, config) if config.layer_decay != 1.0 else None

@@ -1,9 +1,10 @@
 """Ligne de commande de l'affinage : ``python -m masterclass.finetune --output-dir DIR [options]``.
 
     python -m masterclass.finetune --output-dir DOSSIER [--model MODÈLE] [--data DONNÉES] [--pooling {cls,mean}]
-                                   [--epochs N] [--lr TAUX] [--seed GRAINE]
+                                   [--max-length N] [--frozen-layers K] [--epochs N] [--lr TAUX] [--seed GRAINE]
 
-Écrit un modèle Hugging Face (``from_pretrained``, ``pipeline``) et son résumé d'entraînement ; en cas d'erreur
+Écrit un modèle Hugging Face (``from_pretrained``, ``pipeline`` ; la tête par moyenne demande d'avoir importé
+:mod:`masterclass.finetune`) et son résumé d'entraînement ; en cas d'erreur
 (données ou modèle indisponibles, répertoire de sortie occupé, option invalide), un message en français et le code
 2, sans rien écrire. L'aide (``--help``) et les erreurs d'analyse des options sont en français
 (:class:`masterclass.utils.cli.FrenchArgumentParser`).
@@ -45,6 +46,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pooling", choices=POOLINGS, default=default.pooling,
                         help=f"regroupement de la séquence : pooler sur [CLS] ou moyenne des états, famille BERT "
                              f"seulement (défaut : {default.pooling})")
+    parser.add_argument("--max-length", type=int, default=default.max_length, metavar="N",
+                        help=f"longueur maximale en jetons, les avis plus longs sont tronqués (défaut : "
+                             f"{default.max_length})")
+    parser.add_argument("--frozen-layers", type=int, default=default.frozen_layers, metavar="K",
+                        help="geler les plongements et les K couches les plus basses, 0 pour tout entraîner "
+                             f"(défaut : {default.frozen_layers})")
     parser.add_argument("--epochs", type=int, default=default.epochs, metavar="N",
                         help=f"époques maximales (défaut : {default.epochs})")
     parser.add_argument("--lr", type=float, default=default.lr, metavar="TAUX",
@@ -54,7 +61,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-train-examples", type=int, default=None, help=SUPPRESS)
     args = parser.parse_args(argv)
     config = FinetuneConfig(model=args.model, data=args.data, pooling=args.pooling, epochs=args.epochs, lr=args.lr,
-                            seed=args.seed, max_train_examples=args.max_train_examples)
+                            max_length=args.max_length, frozen_layers=args.frozen_layers, seed=args.seed,
+                            max_train_examples=args.max_train_examples)
     try:
         if args.epochs < 1 or not args.lr > 0:
             raise ValueError(f"--epochs doit être ≥ 1 et --lr > 0 : reçu {args.epochs} et {args.lr:g}.")

@@ -110,14 +110,14 @@ def train(
     return history
 
 
-@torch.no_grad()
+@torch.inference_mode()
 def predict(model: torch.nn.Module, loader, forward_fn: Callable) -> tuple[np.ndarray, ...]:
     """Sorties de ``forward_fn(model, batch)`` (un tenseur ou un tuple de tenseurs) sur tout ``loader``.
 
-    Modèle en mode évaluation, sans gradient. Les sorties sont concaténées lot après lot puis remises dans l'ordre
-    des exemples du jeu de données : si l'échantillonneur de lots a un attribut ``order`` (lots triés par longueur,
-    :class:`masterclass.training.batching.SortedBatches`), la sortie en position ``p`` revient à l'exemple
-    ``order[p]``. Renvoie un tuple de tableaux NumPy, un par sortie.
+    Modèle en mode évaluation, sans gradient (``torch.inference_mode``). Les sorties sont concaténées lot après lot
+    puis remises dans l'ordre des exemples du jeu de données : si l'échantillonneur de lots a un attribut ``order``
+    (lots triés par longueur, :class:`masterclass.training.batching.SortedBatches`), la sortie en position ``p``
+    revient à l'exemple ``order[p]``. Renvoie un tuple de tableaux NumPy, un par sortie.
     """
     model.eval()
     parts: list[tuple[torch.Tensor, ...]] = []
