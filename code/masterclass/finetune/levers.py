@@ -23,9 +23,8 @@ from pathlib import Path
 import numpy as np
 
 from masterclass.data.corpus import AVIS_DIR, CorpusError
-from masterclass.finetune.baseline import compare_paired
 from masterclass.finetune.classifier import FinetuneConfig, finetune
-from masterclass.maths.stats import mean_interval
+from masterclass.maths.stats import mcnemar_exact, mean_interval
 
 #: Les deux tests : le test des domaines vus et celui des domaines inédits.
 TESTS = ("test", "test_domaines_inedits")
@@ -105,7 +104,7 @@ def summarize(measure: dict, dsd, reference: dict) -> list[dict]:
     ``reference`` est le résultat de :func:`masterclass.finetune.baseline.fit_predict` sur ``dsd``.
     """
     labels = np.concatenate([np.asarray(dsd[n]["label"]) for n in TESTS])
-    ref = np.concatenate([np.asarray(reference["predictions"][n]) for n in TESTS])
+    ref_correct = np.concatenate([np.asarray(reference["predictions"][n]) for n in TESTS]) == labels
     rows = []
     for variant in measure["variantes"]:
         per_run = {"validation": [], **{n: [] for n in TESTS}, "les deux tests": [], "p": [], "sous": []}
@@ -113,11 +112,10 @@ def summarize(measure: dict, dsd, reference: dict) -> list[dict]:
             per_run["validation"].append(max(run["validation"]))
             for name in TESTS:
                 per_run[name].append(float((run["prédictions"][name] == np.asarray(dsd[name]["label"])).mean()))
-            both = np.concatenate([run["prédictions"][n] for n in TESTS])
-            paired = compare_paired(labels, both, ref, n_resamples=1000)
-            per_run["les deux tests"].append(paired["accuracy_a"])
-            per_run["p"].append(paired["p_value"])
-            per_run["sous"].append(paired["accuracy_a"] < paired["accuracy_b"])
+            correct = np.concatenate([run["prédictions"][n] for n in TESTS]) == labels
+            per_run["les deux tests"].append(float(correct.mean()))
+            per_run["p"].append(mcnemar_exact(correct, ref_correct)["p_value"])
+            per_run["sous"].append(bool(correct.mean() < ref_correct.mean()))
         row = {"nom": variant["nom"], "réglages": variant["réglages"],
                "graines": [r["graine"] for r in variant["exécutions"]], "p": per_run["p"], "sous": per_run["sous"],
                "secondes": [r["secondes"] for r in variant["exécutions"]]}
